@@ -1,0 +1,26 @@
+# Two commands matter to a newcomer: `make run` and `make test`.
+GO        ?= go
+STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: run test services lint bench
+
+## run: the example app on in-memory defaults (no servers needed)
+run:
+	$(GO) run ./examples/daily-report -demo
+
+## test: every test with -race, against real Redis and PostgreSQL
+test: services
+	$(GO) test -race -count=1 -timeout 5m ./...
+
+## services: start (installing if needed) the Redis and PostgreSQL tests use
+services:
+	@./scripts/services.sh
+
+## lint: go vet plus staticcheck
+lint:
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+## bench: the benchmarks of every package
+bench: services
+	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -1,0 +1,58 @@
+// Package ctx holds what a Beignet handler receives: the app's Ports, carried
+// on a context.Context.
+//
+// A handler reads like the product docs:
+//
+//	func RunDailyReport(ctx *ctx.Context) error {
+//		res, err := ctx.Ports.Locks.Acquire(ctx, "report:render", locks.Options{TTL: time.Minute})
+//		...
+//	}
+package ctx
+
+import (
+	"context"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+
+	"github.com/beignet-go/beignet/locks"
+)
+
+// Ports are the outside-world dependencies a handler uses. Provider modules
+// contribute them; beignet.New assembles them.
+type Ports struct {
+	// Locks hands out leases. The in-memory adapter unless a provider
+	// (such as providers/redislocks) contributes another.
+	Locks locks.Locks
+	// RedisLocks is the Redis client and key prefix behind Locks, for the
+	// rare handler that needs the raw client. Nil unless the Redis locks
+	// provider is registered.
+	RedisLocks *RedisLocks
+	// Clock is the only source of time for schedules and leases, so tests
+	// can drive it with a fake clock.
+	Clock clockwork.Clock
+	// Logger is the app's structured logger.
+	Logger *zap.Logger
+}
+
+// RedisLocks is the escape hatch to the Redis behind the Locks port.
+type RedisLocks struct {
+	// Client is the client the provider uses.
+	Client redis.UniversalClient
+	// Prefix starts every key the provider writes.
+	Prefix string
+}
+
+// Context is a context.Context that also carries the app's Ports, so a
+// handler can pass it anywhere a context is expected.
+type Context struct {
+	context.Context
+	// Ports are the app's ports.
+	Ports *Ports
+}
+
+// New returns a Context carrying parent and ports.
+func New(parent context.Context, ports *Ports) *Context {
+	return &Context{Context: parent, Ports: ports}
+}

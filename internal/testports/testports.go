@@ -1,0 +1,17 @@
+// Package testports is the in-repo name for beignettest, so the project's
+// own tests read like the design card while apps in other modules import
+// beignettest directly.
+package testports
+
+import (
+	"testing"
+
+	"github.com/beignet-go/beignet/beignettest"
+)
+
+// TestPorts are the ports of one test; see beignettest.TestPorts.
+type TestPorts = beignettest.TestPorts
+
+// CreateTestPorts returns in-memory locks on a fake clock; see
+// beignettest.CreateTestPorts.
+func CreateTestPorts(t testing.TB) *TestPorts { return beignettest.CreateTestPorts(t) }

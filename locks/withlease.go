@@ -1,0 +1,154 @@
+package locks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+)
+
+// RunWithLease implements Locks.WithLease on top of l.Acquire, so that every
+// adapter shares one set of renewal and loss semantics. Adapters call it from
+// their WithLease; applications call l.WithLease.
+//
+// While fn runs, the lease is renewed at about TTL/3. A failed renewal is
+// retried; if none succeeds before the trust window ends (Lease.ExpiresAt),
+// fn's context is cancelled with cause ErrLeaseLost, which is before the
+// backend could give the key to anyone else.
+func RunWithLease(ctx context.Context, clock clockwork.Clock, l Locks, key string, opts Options, fn func(ctx context.Context, lease Lease) error) (err error) {
+	res, err := l.Acquire(ctx, key, opts)
+	if err != nil {
+		return err
+	}
+	if !res.Acquired {
+		return fmt.Errorf("%w: %q is held by another holder", ErrNotAcquired, key)
+	}
+	lease := res.Lease
+
+	fnCtx, cancel := context.WithCancelCause(ctx)
+	w := startWatchdog(clock, lease, opts.TTL, cancel)
+
+	finish := func() error {
+		w.stop()
+		lost := errors.Is(context.Cause(fnCtx), ErrLeaseLost)
+		cancel(nil)
+		// The caller's ctx may already be done (that is often why fn
+		// returned), but the key should still be handed back promptly
+		// rather than left to expire. Beyond the TTL there is no point.
+		relCtx, relCancel := context.WithTimeout(context.WithoutCancel(ctx), opts.TTL)
+		defer relCancel()
+		relErr := lease.Release(relCtx)
+		var errs []error
+		if lost {
+			errs = append(errs, fmt.Errorf("%w: %q", ErrLeaseLost, key))
+		}
+		if relErr != nil {
+			errs = append(errs, fmt.Errorf("locks: release %q: %w", key, relErr))
+		}
+		return errors.Join(errs...)
+	}
+
+	defer func() {
+		if p := recover(); p != nil {
+			_ = finish()
+			panic(p)
+		}
+	}()
+	fnErr := fn(fnCtx, lease)
+	leaseErr := finish()
+	switch {
+	case leaseErr == nil:
+		return fnErr
+	case fnErr == nil:
+		return leaseErr
+	default:
+		return errors.Join(fnErr, leaseErr)
+	}
+}
+
+// watchdog renews a lease in the background and cancels the holder's
+// context once ownership can no longer be trusted.
+type watchdog struct {
+	done   chan struct{}
+	quit   chan struct{}
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+type renewal struct {
+	ok  bool
+	err error
+}
+
+func startWatchdog(clock clockwork.Clock, lease Lease, ttl time.Duration, lose context.CancelCauseFunc) *watchdog {
+	renewCtx, cancel := context.WithCancel(context.Background())
+	w := &watchdog{done: make(chan struct{}), quit: make(chan struct{}), cancel: cancel}
+	every := max(ttl/3, time.Millisecond)
+	retry := max(every/3, time.Millisecond)
+	results := make(chan renewal, 1)
+	// Taken before the goroutine starts, so that time which passes before
+	// it is scheduled still counts towards the first renewal.
+	next := clock.Now().Add(every)
+
+	go func() {
+		defer close(w.done)
+		defer w.wg.Wait() // an in-flight renewal must finish before we report done
+		defer cancel()
+		// next counts from when the previous renewal was sent, not from
+		// when its answer arrived, so a slow answer does not push the
+		// schedule back.
+		var sentAt time.Time
+		inflight := false
+		for {
+			now := clock.Now()
+			deadline := lease.ExpiresAt()
+			if !now.Before(deadline) {
+				lose(ErrLeaseLost)
+				return
+			}
+			if !inflight && !now.Before(next) {
+				inflight = true
+				sentAt = now
+				w.wg.Add(1)
+				go func() {
+					defer w.wg.Done()
+					ok, err := lease.Renew(renewCtx, 0)
+					results <- renewal{ok, err}
+				}()
+			}
+			wait := deadline.Sub(now)
+			if !inflight {
+				wait = min(wait, next.Sub(now))
+			}
+			t := clock.NewTimer(wait)
+			select {
+			case <-w.quit:
+				t.Stop()
+				return
+			case <-t.Chan():
+			case r := <-results:
+				t.Stop()
+				inflight = false
+				switch {
+				case r.err != nil:
+					next = sentAt.Add(retry)
+				case !r.ok:
+					lose(ErrLeaseLost)
+					return
+				default:
+					next = sentAt.Add(every)
+				}
+			}
+		}
+	}()
+	return w
+}
+
+func (w *watchdog) stop() {
+	close(w.quit)
+	w.cancel()
+	<-w.done
+}
