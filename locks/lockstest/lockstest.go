@@ -163,7 +163,7 @@ func testBadInput(t *testing.T, h Harness) {
 		{"negative TTL", good, locks.Options{TTL: -time.Second}, locks.ErrInvalidTTL, "-1s"},
 		{"negative wait", good, locks.Options{TTL: h.TTL, Wait: -time.Second}, locks.ErrInvalidWait, "-1s"},
 		{"too many metadata entries", good, locks.Options{TTL: h.TTL, Metadata: bigMD}, locks.ErrInvalidMetadata, "65"},
-		{"oversized metadata", good, locks.Options{TTL: h.TTL, Metadata: fatMD}, locks.ErrInvalidMetadata, fmt.Sprint(locks.MaxMetadataBytes+5)},
+		{"oversized metadata", good, locks.Options{TTL: h.TTL, Metadata: fatMD}, locks.ErrInvalidMetadata, fmt.Sprint(locks.MaxMetadataBytes + 5)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

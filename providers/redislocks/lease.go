@@ -1,0 +1,119 @@
+package redislocks
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"sync"
+	"time"
+
+	"github.com/beignet-go/beignet/locks"
+)
+
+// Lease is one acquisition of a key in Redis. It implements locks.Lease.
+type Lease struct {
+	l     *Locks
+	key   string
+	keys  keys
+	owner string // 128 random bits: ownership is checked by this, never by key alone
+	token uint64
+	md    map[string]string
+	ttl   time.Duration
+
+	mu       sync.Mutex
+	trustEnd time.Time
+	lost     Loss
+}
+
+// Loss says why a lease is no longer held, as far as this holder has seen.
+type Loss int
+
+const (
+	// NotLost means no renewal or release has found the lease gone.
+	NotLost Loss = iota
+	// Expired means the lease's key was gone: it expired (or was deleted).
+	Expired
+	// TakenOver means another holder has the key now.
+	TakenOver
+)
+
+func (s Loss) String() string {
+	switch s {
+	case Expired:
+		return "expired"
+	case TakenOver:
+		return "taken over"
+	default:
+		return "not lost"
+	}
+}
+
+var _ locks.Lease = (*Lease)(nil)
+
+// Key implements locks.Lease.
+func (s *Lease) Key() string { return s.key }
+
+// FencingToken implements locks.Lease.
+func (s *Lease) FencingToken() uint64 { return s.token }
+
+// Metadata implements locks.Lease.
+func (s *Lease) Metadata() map[string]string { return maps.Clone(s.md) }
+
+// ExpiresAt implements locks.Lease.
+func (s *Lease) ExpiresAt() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.trustEnd
+}
+
+// Lost reports why a Renew or Release found the lease gone.
+func (s *Lease) Lost() Loss {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lost
+}
+
+func (s *Lease) noteOwner(code int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch code {
+	case ownerGone:
+		s.lost = Expired
+	case ownerOther:
+		s.lost = TakenOver
+	}
+}
+
+// Renew implements locks.Lease.
+func (s *Lease) Renew(ctx context.Context, ttl time.Duration) (bool, error) {
+	if ttl == 0 {
+		ttl = s.ttl
+	}
+	if err := locks.ValidateTTL(ttl); err != nil {
+		return false, err
+	}
+	sentAt := s.l.clock.Now()
+	code, err := renewScript.Run(ctx, s.l.client, []string{s.keys.lease}, s.owner, millis(ttl)).Int64()
+	if err != nil {
+		return false, fmt.Errorf("redislocks: renew %q: %w", s.key, err)
+	}
+	if code != ownerMine {
+		s.noteOwner(code)
+		return false, nil
+	}
+	s.mu.Lock()
+	s.trustEnd = locks.TrustWindowEnd(sentAt, ttl)
+	s.mu.Unlock()
+	return true, nil
+}
+
+// Release implements locks.Lease. Releasing a lease that expired, or that
+// someone else now holds, changes nothing in Redis.
+func (s *Lease) Release(ctx context.Context) error {
+	code, err := releaseScript.Run(ctx, s.l.client, []string{s.keys.lease}, s.owner, s.keys.channel).Int64()
+	if err != nil {
+		return fmt.Errorf("redislocks: release %q: %w", s.key, err)
+	}
+	s.noteOwner(code)
+	return nil
+}
