@@ -1,0 +1,86 @@
+package scheduler
+
+import (
+	"time"
+)
+
+// Defaults.
+const (
+	// DefaultSkewTolerance is how far instances' clocks (and wake-ups) may
+	// disagree while each tick still runs exactly once. It is capped per
+	// schedule at half the schedule's interval.
+	DefaultSkewTolerance = 2 * time.Second
+	// DefaultLeaseTTL is the TTL of a run's lease, renewed while it runs.
+	DefaultLeaseTTL = 30 * time.Second
+)
+
+type options struct {
+	instance string
+	skew     time.Duration
+	loc      *time.Location
+	hooks    []Hook
+	sched    []ScheduleOption
+}
+
+// Option configures a Scheduler.
+type Option func(*options)
+
+// WithInstanceID names this instance in logs, reports and lease metadata
+// (default: host name, pid and a random suffix).
+func WithInstanceID(id string) Option { return func(o *options) { o.instance = id } }
+
+// WithSkewTolerance sets how far instances' clocks may disagree (default
+// DefaultSkewTolerance, capped at half each schedule's interval).
+func WithSkewTolerance(d time.Duration) Option { return func(o *options) { o.skew = d } }
+
+// WithLocation sets the time zone of specs that have no CRON_TZ= or TZ=
+// prefix (default time.Local).
+func WithLocation(loc *time.Location) Option { return func(o *options) { o.loc = loc } }
+
+// WithHook adds a hook that observes every run, for metrics.
+func WithHook(h Hook) Option { return func(o *options) { o.hooks = append(o.hooks, h) } }
+
+// WithScheduleDefaults applies opts to every schedule before its own.
+func WithScheduleDefaults(opts ...ScheduleOption) Option {
+	return func(o *options) { o.sched = append(o.sched, opts...) }
+}
+
+// Overlap says what a tick does when the previous run is still going
+// anywhere in the fleet.
+type Overlap int
+
+const (
+	// OverlapSkip skips the tick (the default).
+	OverlapSkip Overlap = iota
+	// OverlapWait waits for the previous run, up to the next tick.
+	OverlapWait
+)
+
+type scheduleOptions struct {
+	ttl       time.Duration
+	timeout   time.Duration
+	overlap   Overlap
+	jitter    time.Duration
+	runMissed bool
+}
+
+// ScheduleOption configures one schedule.
+type ScheduleOption func(*scheduleOptions)
+
+// LeaseTTL sets the TTL of the run's lease (default DefaultLeaseTTL). A
+// crashed instance blocks the schedule for at most this long.
+func LeaseTTL(d time.Duration) ScheduleOption { return func(o *scheduleOptions) { o.ttl = d } }
+
+// Timeout cancels a run's ctx after d (default: none).
+func Timeout(d time.Duration) ScheduleOption { return func(o *scheduleOptions) { o.timeout = d } }
+
+// WithOverlap sets the overlap policy (default OverlapSkip).
+func WithOverlap(p Overlap) ScheduleOption { return func(o *scheduleOptions) { o.overlap = p } }
+
+// Jitter delays each run by a random amount up to d, to spread load.
+func Jitter(d time.Duration) ScheduleOption { return func(o *scheduleOptions) { o.jitter = d } }
+
+// RunMissed runs the latest tick once at start if no instance ran it. What
+// ran is remembered in the locks backend, so this only sees ticks missed by
+// the whole fleet when that backend outlives the fleet (Redis, not memory).
+func RunMissed() ScheduleOption { return func(o *scheduleOptions) { o.runMissed = true } }

@@ -1,0 +1,53 @@
+package scheduler
+
+import (
+	"time"
+)
+
+// Outcome is what became of one tick on one instance.
+type Outcome string
+
+// Outcomes of a run.
+const (
+	// Ran: the handler returned nil.
+	Ran Outcome = "ran"
+	// SkippedHeld: the previous run still held the schedule's lease
+	// somewhere in the fleet (overlap policy skip, or wait ran out).
+	SkippedHeld Outcome = "skipped-held"
+	// Failed: the handler returned an error, or the lease backend failed.
+	Failed Outcome = "failed"
+	// TimedOut: the run's timeout cancelled the handler.
+	TimedOut Outcome = "timed-out"
+	// LeaseLost: the lease could not be kept; the handler's ctx was
+	// cancelled with locks.ErrLeaseLost.
+	LeaseLost Outcome = "lease-lost"
+	// Panicked: the handler panicked; the panic was recovered.
+	Panicked Outcome = "panicked"
+	// Missed: no instance could run the tick in time on this instance's
+	// view (it woke later than the skew tolerance). Not a run.
+	Missed Outcome = "missed"
+)
+
+// Report describes one tick on one instance. Ticks that another instance
+// claimed produce no report.
+type Report struct {
+	Schedule     string
+	Tick         time.Time
+	Instance     string
+	FencingToken uint64 // 0 when no lease was taken
+	Outcome      Outcome
+	Duration     time.Duration
+	Err          error
+}
+
+// Hook observes every report, for metrics. OnRun is called from the run's
+// goroutine and must not block.
+type Hook interface {
+	OnRun(Report)
+}
+
+// HookFunc adapts a function to Hook.
+type HookFunc func(Report)
+
+// OnRun implements Hook.
+func (f HookFunc) OnRun(r Report) { f(r) }

@@ -1,0 +1,160 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime/debug"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/beignet-go/beignet/ctx"
+	"github.com/beignet-go/beignet/locks"
+)
+
+// Run identifies the run a handler is in.
+type Run struct {
+	// Schedule is the schedule's name.
+	Schedule string
+	// Tick is the scheduled time, computed from the spec: the same on
+	// every instance, whatever its clock says.
+	Tick time.Time
+	// Lease is the run's lease on "schedule:<name>"; pass its
+	// FencingToken to the stores the handler writes to.
+	Lease locks.Lease
+	// Instance is the id of the instance running it.
+	Instance string
+}
+
+type runKey struct{}
+
+// ErrTimeout is the cause of a handler's ctx cancellation when its run's
+// Timeout passes. It wraps context.DeadlineExceeded.
+var ErrTimeout = fmt.Errorf("scheduler: run timed out: %w", context.DeadlineExceeded)
+
+// RunFrom returns the run a handler's ctx belongs to.
+func RunFrom(c context.Context) (Run, bool) {
+	r, ok := c.Value(runKey{}).(Run)
+	return r, ok
+}
+
+// run claims tick for this instance and, if it won, runs the handler under
+// the schedule's lease.
+func (s *Scheduler) run(e *entry, tick time.Time) {
+	clock := s.ports.Clock
+	if e.o.jitter > 0 {
+		t := clock.NewTimer(rand.N(e.o.jitter))
+		select {
+		case <-t.Chan():
+		case <-s.loopCtx.Done():
+			t.Stop()
+			return
+		}
+	}
+	next := e.sched.Next(tick)
+	interval := next.Sub(tick)
+	if next.IsZero() {
+		interval = 0
+	}
+	md := map[string]string{"instance": s.opts.instance, "tick": tick.UTC().Format(time.RFC3339Nano)}
+
+	// The claim is the "tick done or taken" marker. It is never released:
+	// it must outlive every instance's chance to reach this tick, which is
+	// the interval plus the clock disagreement either way.
+	claim, err := s.ports.Locks.Acquire(s.runCtx, claimKey(e.name, tick), locks.Options{
+		TTL: interval + 2*e.skew + e.o.jitter + time.Second, Metadata: md,
+	})
+	if err != nil {
+		s.report(Report{Schedule: e.name, Tick: tick, Instance: s.opts.instance, Outcome: Failed,
+			Err: fmt.Errorf("claim tick: %w", err)})
+		return
+	}
+	if !claim.Acquired {
+		s.log.Debug("tick claimed by another instance", zap.String("schedule", e.name), zap.Time("tick", tick))
+		return
+	}
+
+	var wait time.Duration
+	if e.o.overlap == OverlapWait && interval > 0 {
+		wait = max(next.Sub(clock.Now()), 0)
+	}
+	start := clock.Now()
+	var token uint64
+	outcome := Ran
+	err = s.ports.Locks.WithLease(s.runCtx, leaseKey(e.name), locks.Options{TTL: e.o.ttl, Wait: wait, Metadata: md},
+		func(lctx context.Context, lease locks.Lease) error {
+			token = lease.FencingToken()
+			var herr error
+			outcome, herr = s.call(e, lctx, Run{Schedule: e.name, Tick: tick, Lease: lease, Instance: s.opts.instance})
+			return herr
+		})
+	switch {
+	case errors.Is(err, locks.ErrLeaseLost):
+		outcome = LeaseLost
+	case errors.Is(err, locks.ErrNotAcquired):
+		outcome, err = SkippedHeld, nil
+	case err != nil && outcome == Ran:
+		outcome = Failed // the backend failed, or the handler returned an error
+	}
+	s.report(Report{Schedule: e.name, Tick: tick, Instance: s.opts.instance, FencingToken: token,
+		Outcome: outcome, Duration: clock.Since(start), Err: err})
+}
+
+// call runs the handler with the run's timeout, recovering a panic.
+func (s *Scheduler) call(e *entry, lctx context.Context, r Run) (outcome Outcome, err error) {
+	hctx, cancel := context.WithCancelCause(context.WithValue(lctx, runKey{}, r))
+	defer cancel(nil)
+	if e.o.timeout > 0 {
+		// On Ports.Clock, so a fake clock's Advance times runs out.
+		t := s.ports.Clock.AfterFunc(e.o.timeout, func() { cancel(ErrTimeout) })
+		defer t.Stop()
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("handler panicked", zap.String("schedule", e.name), zap.Time("tick", r.Tick),
+				zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+			outcome, err = Panicked, fmt.Errorf("scheduler: handler of %q panicked: %v", e.name, p)
+		}
+	}()
+	err = e.handler(ctx.New(hctx, s.ports))
+	switch {
+	case lctx.Err() != nil && errors.Is(context.Cause(lctx), locks.ErrLeaseLost):
+		return LeaseLost, err
+	case errors.Is(context.Cause(hctx), ErrTimeout) && lctx.Err() == nil:
+		return TimedOut, errors.Join(fmt.Errorf("scheduler: %q ran past its %v timeout: %w", e.name, e.o.timeout, ErrTimeout), err)
+	case err != nil:
+		return Failed, err
+	}
+	return Ran, nil
+}
+
+// report logs one line per run, counts it and tells the hooks.
+func (s *Scheduler) report(r Report) {
+	s.mu.Lock()
+	if c := s.counts[r.Schedule]; c != nil {
+		c[r.Outcome]++
+	}
+	s.mu.Unlock()
+
+	fields := []zap.Field{
+		zap.String("schedule", r.Schedule),
+		zap.Time("tick", r.Tick),
+		zap.String("instance", r.Instance),
+		zap.Uint64("fencing_token", r.FencingToken),
+		zap.String("outcome", string(r.Outcome)),
+		zap.Duration("duration", r.Duration),
+	}
+	switch r.Outcome {
+	case Ran, SkippedHeld:
+		s.log.Info("run", fields...)
+	case Missed:
+		s.log.Warn("run", append(fields, zap.Error(r.Err))...)
+	default:
+		s.log.Error("run", append(fields, zap.Error(r.Err))...)
+	}
+	for _, h := range s.opts.hooks {
+		h.OnRun(r)
+	}
+}

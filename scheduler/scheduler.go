@@ -1,0 +1,297 @@
+// Package scheduler runs cron schedules across a fleet so that each tick
+// runs on exactly one instance, even when instances' clocks disagree and the
+// job takes a millisecond.
+//
+// A run is identified by schedule name plus scheduled tick, computed from the
+// spec rather than read from the wall clock, so every instance agrees on it.
+// The first instance to reach a tick claims it with a lease on
+// "schedule:<name>:tick:<tick>" that outlives the skew window and is never
+// released; every other instance finds it held and does nothing. The run
+// itself holds "schedule:<name>" while the handler runs, which enforces the
+// overlap policy fleet-wide and gives the handler a fencing token.
+//
+// Time comes only from Ports.Clock, so a fake clock's Advance drives runs in
+// tests.
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"go.uber.org/zap"
+
+	"github.com/beignet-go/beignet/ctx"
+	"github.com/beignet-go/beignet/locks"
+)
+
+// Handler is the work of one run. Its ctx carries the app's Ports and is
+// cancelled on timeout, lease loss or a forced stop; RunFrom(ctx) says
+// which run it is.
+type Handler func(ctx *ctx.Context) error
+
+// Errors Add returns, wrapped with the schedule's name.
+var (
+	ErrInvalidName   = errors.New("scheduler: invalid schedule name")
+	ErrDuplicateName = errors.New("scheduler: duplicate schedule name")
+	ErrNilHandler    = errors.New("scheduler: nil handler")
+	ErrInvalidOption = errors.New("scheduler: invalid schedule option")
+	// ErrStopped is the cause of a handler's ctx cancellation when Stop's
+	// deadline passes.
+	ErrStopped = errors.New("scheduler: stopped")
+)
+
+// Scheduler runs schedules under leases from Ports.Locks.
+type Scheduler struct {
+	ports *ctx.Ports
+	opts  options
+	log   *zap.Logger
+
+	mu      sync.Mutex
+	entries map[string]*entry
+	order   []*entry
+	state   int // stateNew, stateRunning, stateStopped
+	counts  map[string]map[Outcome]uint64
+
+	loopCtx    context.Context // ends when Stop begins: no new runs
+	stopLoops  context.CancelFunc
+	runCtx     context.Context // ends when Stop's deadline passes
+	cancelRuns context.CancelCauseFunc
+	loops      sync.WaitGroup
+	runs       sync.WaitGroup
+}
+
+const (
+	stateNew = iota
+	stateRunning
+	stateStopped
+)
+
+type entry struct {
+	name    string
+	spec    string
+	sched   cron.Schedule
+	handler Handler
+	o       scheduleOptions
+	skew    time.Duration // effective tolerance for this schedule
+}
+
+// New returns a scheduler on ports. Add schedules, then Start it.
+func New(ports *ctx.Ports, opts ...Option) *Scheduler {
+	o := options{skew: DefaultSkewTolerance, loc: time.Local}
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.instance == "" {
+		host, _ := os.Hostname()
+		o.instance = fmt.Sprintf("%s-%d-%04x", host, os.Getpid(), rand.N(1<<16))
+	}
+	log := ports.Logger
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &Scheduler{
+		ports:   ports,
+		opts:    o,
+		log:     log.Named("scheduler"),
+		entries: make(map[string]*entry),
+		counts:  make(map[string]map[Outcome]uint64),
+	}
+}
+
+// Instance is the id this scheduler reports and stores in lease metadata.
+func (s *Scheduler) Instance() string { return s.opts.instance }
+
+// Add registers a schedule. The spec is a 5-field cron spec, 6 with leading
+// seconds, a descriptor (@daily, @every 30s), optionally prefixed by
+// CRON_TZ=<zone> or TZ=<zone>. Add may be called before or after Start.
+func (s *Scheduler) Add(name, spec string, h Handler, opts ...ScheduleOption) error {
+	e, err := s.newEntry(name, spec, h, opts)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, dup := s.entries[name]; dup {
+		return fmt.Errorf("%w: %q", ErrDuplicateName, name)
+	}
+	if s.state == stateStopped {
+		return fmt.Errorf("scheduler: add %q: %w", name, ErrStopped)
+	}
+	s.entries[name] = e
+	s.order = append(s.order, e)
+	s.counts[name] = make(map[Outcome]uint64)
+	if s.state == stateRunning {
+		s.loops.Add(1)
+		go s.loop(e)
+	}
+	return nil
+}
+
+func (s *Scheduler) newEntry(name, spec string, h Handler, opts []ScheduleOption) (*entry, error) {
+	if name == "" {
+		return nil, fmt.Errorf("%w: empty name", ErrInvalidName)
+	}
+	if err := locks.ValidateKey(leaseKey(name)); err != nil {
+		return nil, fmt.Errorf("%w %q: %v", ErrInvalidName, name, err)
+	}
+	if h == nil {
+		return nil, fmt.Errorf("%w for schedule %q", ErrNilHandler, name)
+	}
+	sched, err := ParseSpec(spec, s.opts.loc)
+	if err != nil {
+		return nil, fmt.Errorf("schedule %q: %w", name, err)
+	}
+	o := scheduleOptions{ttl: DefaultLeaseTTL}
+	for _, f := range append(append([]ScheduleOption(nil), s.opts.sched...), opts...) {
+		f(&o)
+	}
+	interval := minInterval(sched, time.Now())
+	switch {
+	case o.ttl <= 0:
+		return nil, fmt.Errorf("%w: schedule %q: lease TTL %v must be > 0", ErrInvalidOption, name, o.ttl)
+	case o.timeout < 0:
+		return nil, fmt.Errorf("%w: schedule %q: timeout %v must be >= 0", ErrInvalidOption, name, o.timeout)
+	case o.jitter < 0 || (interval > 0 && o.jitter >= interval):
+		return nil, fmt.Errorf("%w: schedule %q: jitter %v must be >= 0 and below the interval %v", ErrInvalidOption, name, o.jitter, interval)
+	case s.opts.skew < 0:
+		return nil, fmt.Errorf("%w: schedule %q: skew tolerance %v must be >= 0", ErrInvalidOption, name, s.opts.skew)
+	}
+	skew := s.opts.skew
+	if interval > 0 {
+		skew = min(skew, interval/2)
+	}
+	return &entry{name: name, spec: spec, sched: sched, handler: h, o: o, skew: skew}, nil
+}
+
+// Start begins running the schedules. It returns at once.
+func (s *Scheduler) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateNew {
+		return errors.New("scheduler: Start called twice")
+	}
+	s.state = stateRunning
+	s.loopCtx, s.stopLoops = context.WithCancel(context.Background())
+	s.runCtx, s.cancelRuns = context.WithCancelCause(context.Background())
+	for _, e := range s.order {
+		s.loops.Add(1)
+		go s.loop(e)
+	}
+	s.log.Info("scheduler started", zap.String("instance", s.opts.instance), zap.Int("schedules", len(s.order)))
+	return nil
+}
+
+// Stop stops starting runs and waits for running handlers until ctx ends.
+// Then it cancels them (cause ErrStopped), waits for them to return, and
+// their leases are released. It returns ctx's error if it had to cancel.
+func (s *Scheduler) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	if s.state != stateRunning {
+		s.state = stateStopped
+		s.mu.Unlock()
+		return nil
+	}
+	s.state = stateStopped
+	s.mu.Unlock()
+
+	s.stopLoops()
+	s.loops.Wait()
+	done := make(chan struct{})
+	go func() { s.runs.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.cancelRuns(ErrStopped)
+		<-done
+		err = fmt.Errorf("scheduler: running handlers cancelled at the stop deadline: %w", ctx.Err())
+	}
+	s.cancelRuns(ErrStopped)
+	s.log.Info("scheduler stopped", zap.String("instance", s.opts.instance))
+	return err
+}
+
+// Counts returns how many reports of each outcome schedule name has had on
+// this instance.
+func (s *Scheduler) Counts(name string) map[Outcome]uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[Outcome]uint64, len(s.counts[name]))
+	for k, v := range s.counts[name] {
+		out[k] = v
+	}
+	return out
+}
+
+// loop waits for each tick of e and launches its run.
+func (s *Scheduler) loop(e *entry) {
+	defer s.loops.Done()
+	clock := s.ports.Clock
+	now := clock.Now()
+	next := e.sched.Next(now)
+	if p, ok := prev(e.sched, now); ok {
+		switch {
+		case now.Sub(p) <= e.skew:
+			// Within tolerance of a tick: this instance may simply be
+			// behind the others, so it takes part in that tick.
+			next = p
+		case e.o.runMissed:
+			s.launch(e, p)
+		}
+	}
+	for !next.IsZero() {
+		if d := next.Sub(clock.Now()); d > 0 {
+			t := clock.NewTimer(d)
+			select {
+			case <-s.loopCtx.Done():
+				t.Stop()
+				return
+			case <-t.Chan():
+			}
+		}
+		if s.loopCtx.Err() != nil {
+			return
+		}
+		now := clock.Now()
+		tick := next
+		next = e.sched.Next(tick)
+		// Overslept past whole ticks (a suspended process, a stalled
+		// clock): those are missed on this instance.
+		for !next.IsZero() && !next.After(now) {
+			s.missed(e, tick, now)
+			tick, next = next, e.sched.Next(next)
+		}
+		if now.Sub(tick) > e.skew {
+			s.missed(e, tick, now)
+			continue
+		}
+		s.launch(e, tick)
+	}
+}
+
+func (s *Scheduler) launch(e *entry, tick time.Time) {
+	s.runs.Add(1)
+	go func() {
+		defer s.runs.Done()
+		s.run(e, tick)
+	}()
+}
+
+func (s *Scheduler) missed(e *entry, tick, now time.Time) {
+	s.report(Report{
+		Schedule: e.name, Tick: tick, Instance: s.opts.instance, Outcome: Missed,
+		Err: fmt.Errorf("woke %v after the tick, beyond the skew tolerance %v", now.Sub(tick), e.skew),
+	})
+}
+
+func leaseKey(name string) string { return "schedule:" + name }
+
+func claimKey(name string, tick time.Time) string {
+	return "schedule:" + name + ":tick:" + tick.UTC().Format(time.RFC3339Nano)
+}
