@@ -21,13 +21,15 @@ import (
 
 	"github.com/beignet-go/beignet/ctx"
 	"github.com/beignet-go/beignet/locks"
+	"github.com/beignet-go/beignet/scheduler"
 )
 
 // New returns an fx app with Beignet's core wired in, followed by opts (the
 // app's provider modules, schedules and its own constructors).
 //
 // It provides a *zap.Logger (fx's own events go to it), a real
-// clockwork.Clock and a *ctx.Ports. Ports.Locks is whatever locks.Locks a
+// clockwork.Clock and a *ctx.Ports, and runs the scheduler whenever a
+// scheduler.Schedule is registered. Ports.Locks is whatever locks.Locks a
 // provider contributes, else an in-memory adapter on the app's clock. Tests
 // replace the clock with fx.Replace or fx.Decorate.
 func New(opts ...fx.Option) *fx.App {
@@ -46,6 +48,7 @@ func New(opts ...fx.Option) *fx.App {
 		}),
 		fx.Options(opts...),
 		fx.Invoke(announce),
+		scheduler.Module(),
 	)
 }
 

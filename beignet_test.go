@@ -2,8 +2,12 @@ package beignet_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
 
 	"go.uber.org/fx"
 	"go.uber.org/goleak"
@@ -11,6 +15,7 @@ import (
 	"github.com/beignet-go/beignet"
 	"github.com/beignet-go/beignet/ctx"
 	"github.com/beignet-go/beignet/locks"
+	"github.com/beignet-go/beignet/scheduler"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -64,4 +69,40 @@ func TestBadLogEnv(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestSchedulesRunWithinTheLifecycle(t *testing.T) {
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 12, 1, 0, 0, 30, 0, time.UTC))
+	ran := make(chan scheduler.Run, 1)
+	start(t,
+		fx.Decorate(func(clockwork.Clock) clockwork.Clock { return clock }),
+		scheduler.Configure(scheduler.WithLocation(time.UTC)),
+		scheduler.Schedule("tick", "* * * * *", func(c *ctx.Context) error {
+			r, _ := scheduler.RunFrom(c)
+			ran <- r
+			return nil
+		}))
+	bctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := clock.BlockUntilContext(bctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(30 * time.Second)
+	select {
+	case r := <-ran:
+		if r.Schedule != "tick" || !r.Tick.Equal(time.Date(2026, 12, 1, 0, 1, 0, 0, time.UTC)) {
+			t.Fatalf("run = %+v", r)
+		}
+	case <-bctx.Done():
+		t.Fatal("schedule did not run")
+	}
+}
+
+func TestBadScheduleFailsStart(t *testing.T) {
+	app := beignet.New(scheduler.Schedule("broken", "not a spec", func(*ctx.Context) error { return nil }))
+	err := app.Start(context.Background())
+	if !errors.Is(err, scheduler.ErrInvalidSpec) || !strings.Contains(err.Error(), `"broken"`) {
+		t.Fatalf("start = %v; want ErrInvalidSpec naming the schedule", err)
+	}
+	_ = app.Stop(context.Background())
 }

@@ -76,9 +76,16 @@ func (s *Scheduler) run(e *entry, tick time.Time) {
 		return
 	}
 
-	var wait time.Duration
-	if e.o.overlap == OverlapWait && interval > 0 {
-		wait = max(next.Sub(clock.Now()), 0)
+	// A run of the previous tick may still be finishing on an instance
+	// whose clock is behind ours, so even under OverlapSkip the lease is
+	// awaited for the skew window before the tick counts as overlapping.
+	// Waits never reach into the next tick.
+	wait := 2 * e.skew
+	if e.o.overlap == OverlapWait {
+		wait = e.o.ttl + interval
+	}
+	if interval > 0 {
+		wait = min(wait, max(next.Sub(clock.Now()), 0))
 	}
 	start := clock.Now()
 	var token uint64

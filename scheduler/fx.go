@@ -1,0 +1,76 @@
+package scheduler
+
+import (
+	"context"
+
+	"go.uber.org/fx"
+
+	"github.com/beignet-go/beignet/ctx"
+)
+
+// Definition is one schedule registered through fx.
+type Definition struct {
+	Name    string
+	Spec    string
+	Handler Handler
+	Options []ScheduleOption
+}
+
+const (
+	groupSchedules = "beignet.schedules"
+	groupOptions   = "beignet.scheduler.options"
+)
+
+// Schedule registers a schedule from an app's providers.go:
+//
+//	scheduler.Schedule("daily-report", "0 7 * * *", RunDailyReport)
+//
+// beignet.New runs the scheduler within the app's lifecycle whenever at
+// least one schedule is registered. A bad spec, name or handler fails the
+// app's start with Add's error.
+func Schedule(name, spec string, h Handler, opts ...ScheduleOption) fx.Option {
+	return fx.Supply(fx.Annotated{
+		Group:  groupSchedules,
+		Target: Definition{Name: name, Spec: spec, Handler: h, Options: opts},
+	})
+}
+
+// Configure sets scheduler options (instance id, skew tolerance, location,
+// hooks) for the app's scheduler.
+func Configure(opts ...Option) fx.Option {
+	var supplied []any
+	for _, o := range opts {
+		supplied = append(supplied, fx.Annotated{Group: groupOptions, Target: o})
+	}
+	return fx.Supply(supplied...)
+}
+
+type moduleIn struct {
+	fx.In
+	Lifecycle   fx.Lifecycle
+	Ports       *ctx.Ports
+	Definitions []Definition `group:"beignet.schedules"`
+	Options     []Option     `group:"beignet.scheduler.options"`
+}
+
+// Module runs the registered schedules within the fx lifecycle: Start on
+// app start, Stop (graceful, up to the stop timeout) on app stop. beignet.New
+// includes it; an app assembled without beignet.New adds it itself.
+func Module() fx.Option {
+	return fx.Module("scheduler", fx.Invoke(func(in moduleIn) error {
+		if len(in.Definitions) == 0 {
+			return nil
+		}
+		s := New(in.Ports, in.Options...)
+		for _, d := range in.Definitions {
+			if err := s.Add(d.Name, d.Spec, d.Handler, d.Options...); err != nil {
+				return err
+			}
+		}
+		in.Lifecycle.Append(fx.Hook{
+			OnStart: func(context.Context) error { return s.Start() },
+			OnStop:  s.Stop,
+		})
+		return nil
+	}))
+}
