@@ -16,10 +16,15 @@ type Definition struct {
 	Options []ScheduleOption
 }
 
-const (
-	groupSchedules = "beignet.schedules"
-	groupOptions   = "beignet.scheduler.options"
-)
+// TasksGroup is the fx value group of Tasks that Module runs. A provider
+// whose task needs other dependencies (the outbox's Drain does) provides a
+// Task into it with fx.ResultTags(`group:"beignet.tasks"`).
+const TasksGroup = "beignet.tasks"
+
+// RegisterTask registers a fixed task from an app's providers.
+func RegisterTask(t Task) fx.Option {
+	return fx.Supply(fx.Annotated{Group: TasksGroup, Target: t})
+}
 
 // Schedule registers a schedule from an app's providers.go:
 //
@@ -30,7 +35,7 @@ const (
 // app's start with Add's error.
 func Schedule(name, spec string, h Handler, opts ...ScheduleOption) fx.Option {
 	return fx.Supply(fx.Annotated{
-		Group:  groupSchedules,
+		Group:  "beignet.schedules",
 		Target: Definition{Name: name, Spec: spec, Handler: h, Options: opts},
 	})
 }
@@ -40,7 +45,7 @@ func Schedule(name, spec string, h Handler, opts ...ScheduleOption) fx.Option {
 func Configure(opts ...Option) fx.Option {
 	var supplied []any
 	for _, o := range opts {
-		supplied = append(supplied, fx.Annotated{Group: groupOptions, Target: o})
+		supplied = append(supplied, fx.Annotated{Group: "beignet.scheduler.options", Target: o})
 	}
 	return fx.Supply(supplied...)
 }
@@ -51,6 +56,7 @@ type moduleIn struct {
 	Ports       *ctx.Ports
 	Definitions []Definition `group:"beignet.schedules"`
 	Options     []Option     `group:"beignet.scheduler.options"`
+	Tasks       []Task       `group:"beignet.tasks"`
 }
 
 // Module runs the registered schedules within the fx lifecycle: Start on
@@ -58,12 +64,17 @@ type moduleIn struct {
 // includes it; an app assembled without beignet.New adds it itself.
 func Module() fx.Option {
 	return fx.Module("scheduler", fx.Invoke(func(in moduleIn) error {
-		if len(in.Definitions) == 0 {
+		if len(in.Definitions) == 0 && len(in.Tasks) == 0 {
 			return nil
 		}
 		s := New(in.Ports, in.Options...)
 		for _, d := range in.Definitions {
 			if err := s.Add(d.Name, d.Spec, d.Handler, d.Options...); err != nil {
+				return err
+			}
+		}
+		for _, t := range in.Tasks {
+			if err := s.AddTask(t); err != nil {
 				return err
 			}
 		}

@@ -137,13 +137,23 @@ func (s *Scheduler) call(e *entry, lctx context.Context, r Run) (outcome Outcome
 	return Ran, nil
 }
 
+func (s *Scheduler) count(name string, o Outcome) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.counts[name]; c != nil {
+		c[o]++
+	}
+}
+
+func (s *Scheduler) notify(r Report) {
+	for _, h := range s.opts.hooks {
+		h.OnRun(r)
+	}
+}
+
 // report logs one line per run, counts it and tells the hooks.
 func (s *Scheduler) report(r Report) {
-	s.mu.Lock()
-	if c := s.counts[r.Schedule]; c != nil {
-		c[r.Outcome]++
-	}
-	s.mu.Unlock()
+	s.count(r.Schedule, r.Outcome)
 
 	fields := []zap.Field{
 		zap.String("schedule", r.Schedule),
@@ -161,7 +171,5 @@ func (s *Scheduler) report(r Report) {
 	default:
 		s.log.Error("run", append(fields, zap.Error(r.Err))...)
 	}
-	for _, h := range s.opts.hooks {
-		h.OnRun(r)
-	}
+	s.notify(r)
 }

@@ -55,6 +55,7 @@ type Scheduler struct {
 	mu      sync.Mutex
 	entries map[string]*entry
 	order   []*entry
+	tasks   map[string]*Task
 	state   int // stateNew, stateRunning, stateStopped
 	counts  map[string]map[Outcome]uint64
 
@@ -100,6 +101,7 @@ func New(ports *ctx.Ports, opts ...Option) *Scheduler {
 		opts:    o,
 		log:     log.Named("scheduler"),
 		entries: make(map[string]*entry),
+		tasks:   make(map[string]*Task),
 		counts:  make(map[string]map[Outcome]uint64),
 	}
 }
@@ -118,6 +120,9 @@ func (s *Scheduler) Add(name, spec string, h Handler, opts ...ScheduleOption) er
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, dup := s.entries[name]; dup {
+		return fmt.Errorf("%w: %q", ErrDuplicateName, name)
+	}
+	if _, dup := s.tasks[name]; dup {
 		return fmt.Errorf("%w: %q", ErrDuplicateName, name)
 	}
 	if s.state == stateStopped {
@@ -183,7 +188,12 @@ func (s *Scheduler) Start() error {
 		s.loops.Add(1)
 		go s.loop(e)
 	}
-	s.log.Info("scheduler started", zap.String("instance", s.opts.instance), zap.Int("schedules", len(s.order)))
+	for _, t := range s.tasks {
+		s.loops.Add(1)
+		go s.taskLoop(t)
+	}
+	s.log.Info("scheduler started", zap.String("instance", s.opts.instance),
+		zap.Int("schedules", len(s.order)), zap.Int("tasks", len(s.tasks)))
 	return nil
 }
 
