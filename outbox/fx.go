@@ -1,0 +1,140 @@
+package outbox
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.uber.org/fx"
+
+	"github.com/beignet-go/beignet/ctx"
+	"github.com/beignet-go/beignet/scheduler"
+)
+
+// Drain registers a drain named name that publishes the app's Store with
+// pub. The scheduler runs it under the lease "outbox:<name>" every Interval,
+// and at once when the store notifies a commit (LISTEN/NOTIFY on
+// PostgreSQL).
+func Drain(name string, pub Publisher, opts ...Option) fx.Option {
+	return fx.Provide(fx.Annotate(
+		func(lc fx.Lifecycle, store Store, ports *ctx.Ports) (scheduler.Task, error) {
+			d, err := NewDrainer(name, store, pub, ports.Clock, ports.Logger, opts...)
+			if err != nil {
+				return scheduler.Task{}, err
+			}
+			var wake <-chan struct{}
+			if n, ok := store.(Notifier); ok {
+				ch, unsubscribe := n.Subscribe()
+				wake = ch
+				lc.Append(fx.StopHook(unsubscribe))
+			}
+			return d.Task(wake), nil
+		},
+		fx.ResultTags(`group:"`+scheduler.TasksGroup+`"`),
+	))
+}
+
+// MemoryProvider contributes an in-memory Store (and *Memory, for
+// enqueueing) on the app's clock: for tests and for running without a
+// database.
+func MemoryProvider(opts ...MemoryOption) fx.Option {
+	return fx.Provide(
+		func(p *ctx.Ports) *Memory { return NewMemory(append([]MemoryOption{MemoryClock(p.Clock)}, opts...)...) },
+		func(m *Memory) Store { return m },
+	)
+}
+
+// Environment variables read by PostgresProvider when its options leave
+// them unset.
+const (
+	EnvDatabaseURL       = "DATABASE_URL"
+	EnvOutboxDatabaseURL = "OUTBOX_DATABASE_URL" // wins over DATABASE_URL
+	EnvSchema            = "OUTBOX_SCHEMA"
+)
+
+// PostgresOptions configures PostgresProvider.
+type PostgresOptions struct {
+	// Pool, when set, is used and left open on stop. When nil, the
+	// provider opens one from URL and closes it on stop.
+	Pool *pgxpool.Pool
+	// URL is a PostgreSQL connection string (env OUTBOX_DATABASE_URL,
+	// then DATABASE_URL).
+	URL string
+	// Schema holds the outbox tables (env OUTBOX_SCHEMA, default
+	// DefaultSchema).
+	Schema string
+	// MaxPayload is the largest payload accepted (default
+	// DefaultMaxPayload).
+	MaxPayload int
+}
+
+// PostgresProvider contributes the PostgreSQL Store (and *Postgres, for
+// enqueueing in a pgx.Tx). At start it migrates the schema; the app fails to
+// start if the database cannot be reached.
+func PostgresProvider(opts PostgresOptions) fx.Option {
+	return fx.Provide(
+		func(lc fx.Lifecycle) (*Postgres, error) { return providePostgres(lc, opts, os.Getenv) },
+		func(p *Postgres) Store { return p },
+	)
+}
+
+func providePostgres(lc fx.Lifecycle, o PostgresOptions, getenv func(string) string) (*Postgres, error) {
+	pool, owned := o.Pool, false
+	if pool == nil {
+		url, name := o.URL, "PostgresOptions.URL"
+		if url == "" {
+			url, name = getenv(EnvOutboxDatabaseURL), EnvOutboxDatabaseURL
+		}
+		if url == "" {
+			url, name = getenv(EnvDatabaseURL), EnvDatabaseURL
+		}
+		if url == "" {
+			return nil, fmt.Errorf("%w: set %s or %s (or pass a Pool)", ErrConfig, EnvOutboxDatabaseURL, EnvDatabaseURL)
+		}
+		cfg, err := pgxpool.ParseConfig(url)
+		if err != nil {
+			// pgx masks any password in its parse errors.
+			return nil, fmt.Errorf("%w: %s: %v", ErrConfig, name, err)
+		}
+		if pool, err = pgxpool.NewWithConfig(context.Background(), cfg); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrConfig, name, err)
+		}
+		owned = true
+	}
+	schema := o.Schema
+	if schema == "" {
+		schema = getenv(EnvSchema)
+	}
+	if schema == "" {
+		schema = DefaultSchema
+	}
+	opts := []PostgresOption{PostgresSchema(schema)}
+	if o.MaxPayload > 0 {
+		opts = append(opts, PostgresMaxPayload(o.MaxPayload))
+	}
+	store, err := NewPostgres(pool, opts...)
+	if err != nil {
+		if owned {
+			pool.Close()
+		}
+		return nil, err
+	}
+	lc.Append(fx.Hook{
+		OnStart: func(c context.Context) error {
+			if err := pool.Ping(c); err != nil {
+				cc := pool.Config().ConnConfig
+				return fmt.Errorf("outbox: PostgreSQL at %s:%d/%s not reachable: %w", cc.Host, cc.Port, cc.Database, err)
+			}
+			return store.Migrate(c)
+		},
+		OnStop: func(context.Context) error {
+			store.Close()
+			if owned {
+				pool.Close()
+			}
+			return nil
+		},
+	})
+	return store, nil
+}
