@@ -1,0 +1,88 @@
+package outbox_test
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/fx"
+
+	"github.com/beignet-go/beignet"
+	"github.com/beignet-go/beignet/outbox"
+)
+
+// The memory store's commit wakes a registered drain at once.
+func TestDrainUnderBeignetNew(t *testing.T) {
+	pub := newRecordingPublisher()
+	var store *outbox.Memory
+	app := beignet.New(outbox.MemoryProvider(), outbox.Drain("orders", pub, outbox.Interval(time.Hour)), fx.Populate(&store))
+	if err := app.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer app.Stop(context.Background())
+	tx := store.Begin()
+	if err := store.Enqueue(bg, tx, msg("order.placed", "o-1", "{}")); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case id := <-pub.notify:
+		if id != 1 {
+			t.Fatalf("published %d", id)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("not published")
+	}
+}
+
+func TestPostgresProviderConfig(t *testing.T) {
+	cases := []struct {
+		name    string
+		env     map[string]string
+		mention string
+	}{
+		{"no URL", map[string]string{outbox.EnvDatabaseURL: "", outbox.EnvOutboxDatabaseURL: ""}, outbox.EnvDatabaseURL},
+		{"malformed DATABASE_URL", map[string]string{outbox.EnvDatabaseURL: "postgres://u:secret@h:notaport/db"}, outbox.EnvDatabaseURL},
+		{"OUTBOX_DATABASE_URL wins", map[string]string{outbox.EnvDatabaseURL: testDSN(), outbox.EnvOutboxDatabaseURL: "postgres://u:secret@h:notaport/db"}, outbox.EnvOutboxDatabaseURL},
+		{"bad schema", map[string]string{outbox.EnvDatabaseURL: testDSN(), outbox.EnvSchema: "Bad-Name"}, "Bad-Name"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			app := beignet.New(outbox.PostgresProvider(outbox.PostgresOptions{}), fx.Invoke(func(outbox.Store) {}))
+			err := app.Err()
+			if !errors.Is(err, outbox.ErrConfig) || !strings.Contains(err.Error(), c.mention) {
+				t.Fatalf("err = %v; want ErrConfig naming %q", err, c.mention)
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Errorf("error leaks the password: %v", err)
+			}
+		})
+	}
+}
+
+func TestPostgresProviderMigratesAtStart(t *testing.T) {
+	pool := testPool(t)
+	schema := "beignet_test_" + strings.ToLower(rand.Text()[:10])
+	t.Cleanup(func() { _, _ = pool.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE") })
+	t.Setenv(outbox.EnvDatabaseURL, testDSN())
+	t.Setenv(outbox.EnvSchema, schema)
+	var store *outbox.Postgres
+	app := beignet.New(outbox.PostgresProvider(outbox.PostgresOptions{}), fx.Populate(&store))
+	if err := app.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer app.Stop(context.Background())
+	tx, _ := pool.Begin(bg)
+	defer tx.Rollback(bg)
+	if _, err := store.Enqueue(bg, tx, msg("t", "", "")); err != nil {
+		t.Fatalf("enqueue after the provider's migration: %v", err)
+	}
+}
