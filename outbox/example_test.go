@@ -1,0 +1,73 @@
+package outbox_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/beignet-go/beignet"
+	"github.com/beignet-go/beignet/outbox"
+)
+
+// Enqueue joins the business transaction: the message exists if and only if
+// the order does.
+func ExamplePostgres_Enqueue() {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, testDSN())
+	if err != nil {
+		panic(err)
+	}
+	defer pool.Close()
+	store, _ := outbox.NewPostgres(pool, outbox.PostgresSchema("beignet_example"))
+	defer pool.Exec(ctx, "DROP SCHEMA IF EXISTS beignet_example CASCADE")
+	if err := store.Migrate(ctx); err != nil {
+		panic(err)
+	}
+
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		panic(err)
+	}
+	defer tx.Rollback(ctx)
+	// ... INSERT INTO orders ... in tx ...
+	id, err := store.Enqueue(ctx, tx, outbox.Message{Topic: "order.placed", Key: "order-17", Payload: []byte(`{"id":17}`)})
+	if err != nil {
+		panic(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		panic(err)
+	}
+	m, _, _ := store.Get(ctx, id)
+	fmt.Println(m.Topic, m.Status)
+	// Output: order.placed pending
+}
+
+// A drain is one line of providers.go; the store comes from a provider.
+func ExampleDrain() {
+	hook, err := outbox.NewWebhookPublisher("https://events.example.com/ingest", nil)
+	if err != nil {
+		panic(err)
+	}
+	beignet.New(
+		outbox.PostgresProvider(outbox.PostgresOptions{}), // DATABASE_URL
+		outbox.Drain("events", hook, outbox.MaxAttempts(20)),
+	).Run()
+}
+
+// The memory store has transactions of its own, for tests and for apps run
+// without a database.
+func ExampleMemory() {
+	store := outbox.NewMemory()
+	tx := store.Begin()
+	_ = store.Enqueue(context.Background(), tx, outbox.Message{Topic: "report.ready"})
+	tx.Rollback()
+
+	tx = store.Begin()
+	_ = store.Enqueue(context.Background(), tx, outbox.Message{Topic: "report.ready"})
+	_ = tx.Commit()
+
+	m, ok, _ := store.Get(context.Background(), 1)
+	fmt.Println(ok, m.Topic)
+	// Output: true report.ready
+}
