@@ -2,7 +2,7 @@
 GO        ?= go
 STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run test services lint bench
+.PHONY: run test services lint bench demo
 
 ## run: the example app on in-memory defaults (no servers needed)
 run:
@@ -24,3 +24,7 @@ lint:
 ## bench: the benchmarks of every package
 bench: services
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## demo: 3 instances of the example on one Redis for ~20 s; prints who ran each tick
+demo: services
+	$(GO) run ./examples/daily-report/demo -for 20s

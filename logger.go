@@ -24,11 +24,13 @@ func NewLogger() (*zap.Logger, error) {
 		cfg = zap.NewDevelopmentConfig()
 		cfg.Development = false
 		cfg.EncoderConfig.EncodeLevel = zapcore.CapitalLevelEncoder
-		cfg.EncoderConfig.EncodeTime = zapcore.TimeEncoderOfLayout("15:04:05.000")
+		cfg.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
 		cfg.DisableStacktrace = true
 		cfg.DisableCaller = true
 	case "json":
 		cfg = zap.NewProductionConfig()
+		// Readable instants, also for zap.Time fields such as a run's tick.
+		cfg.EncoderConfig.EncodeTime = zapcore.RFC3339NanoTimeEncoder
 	default:
 		return nil, fmt.Errorf("beignet: BEIGNET_LOG_FORMAT=%q: want json or console", f)
 	}

@@ -17,22 +17,36 @@ import (
 // and at once when the store notifies a commit (LISTEN/NOTIFY on
 // PostgreSQL).
 func Drain(name string, pub Publisher, opts ...Option) fx.Option {
-	return fx.Provide(fx.Annotate(
-		func(lc fx.Lifecycle, store Store, ports *ctx.Ports) (scheduler.Task, error) {
-			d, err := NewDrainer(name, store, pub, ports.Clock, ports.Logger, opts...)
-			if err != nil {
-				return scheduler.Task{}, err
-			}
-			var wake <-chan struct{}
-			if n, ok := store.(Notifier); ok {
-				ch, unsubscribe := n.Subscribe()
-				wake = ch
-				lc.Append(fx.StopHook(unsubscribe))
-			}
-			return d.Task(wake), nil
-		},
-		fx.ResultTags(`group:"`+scheduler.TasksGroup+`"`),
-	))
+	return DrainWith(name, func() Publisher { return pub }, opts...)
+}
+
+// DrainWith is Drain with the publisher built by constructor, an fx
+// constructor returning a Publisher (and optionally an error), so it can
+// depend on the app's services:
+//
+//	outbox.DrainWith("events", func(l *zap.Logger) outbox.Publisher { return outbox.LogPublisher{Logger: l} })
+func DrainWith(name string, constructor any, opts ...Option) fx.Option {
+	tag := `name:"beignet.outbox.publisher.` + name + `"`
+	return fx.Options(
+		fx.Provide(fx.Annotate(constructor, fx.ResultTags(tag))),
+		fx.Provide(fx.Annotate(
+			func(lc fx.Lifecycle, pub Publisher, store Store, ports *ctx.Ports) (scheduler.Task, error) {
+				d, err := NewDrainer(name, store, pub, ports.Clock, ports.Logger, opts...)
+				if err != nil {
+					return scheduler.Task{}, err
+				}
+				var wake <-chan struct{}
+				if n, ok := store.(Notifier); ok {
+					ch, unsubscribe := n.Subscribe()
+					wake = ch
+					lc.Append(fx.StopHook(unsubscribe))
+				}
+				return d.Task(wake), nil
+			},
+			fx.ParamTags(``, tag),
+			fx.ResultTags(`group:"`+scheduler.TasksGroup+`"`),
+		)),
+	)
 }
 
 // MemoryProvider contributes an in-memory Store (and *Memory, for

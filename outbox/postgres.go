@@ -62,6 +62,10 @@ var (
 	_ Notifier = (*Postgres)(nil)
 )
 
+// Pool is the pool the store uses, for the app's own queries in the same
+// database.
+func (p *Postgres) Pool() *pgxpool.Pool { return p.pool }
+
 // Schema is the schema the store's tables live in.
 func (p *Postgres) Schema() string { return p.schema }
 

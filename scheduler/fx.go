@@ -85,3 +85,21 @@ func Module() fx.Option {
 		return nil
 	}))
 }
+
+// ScheduleWith registers a schedule whose handler is built by constructor,
+// an fx constructor returning a Handler (and optionally an error), so the
+// handler can depend on the app's own services:
+//
+//	scheduler.ScheduleWith("daily-report", "0 7 * * *",
+//		func(r *Reports) scheduler.Handler { return r.RunDailyReport })
+func ScheduleWith(name, spec string, constructor any, opts ...ScheduleOption) fx.Option {
+	tag := `name:"beignet.schedule.` + name + `"`
+	return fx.Options(
+		fx.Provide(fx.Annotate(constructor, fx.ResultTags(tag))),
+		fx.Provide(fx.Annotate(
+			func(h Handler) Definition { return Definition{Name: name, Spec: spec, Handler: h, Options: opts} },
+			fx.ParamTags(tag),
+			fx.ResultTags(`group:"beignet.schedules"`),
+		)),
+	)
+}

@@ -1,11 +1,21 @@
 // Command daily-report is Beignet's example app: a fleet of instances that
-// builds one report per day between them.
+// between them build one report per day, render PDFs per tenant under a
+// lock, and publish "report.ready" through a transactional outbox.
 //
-// Run it with `make run` (in-memory defaults, no servers needed).
+//	make run                                  # in-memory defaults, fast demo schedules
+//	REDIS_LOCKS_URL=redis://127.0.0.1:6379 DATABASE_URL=postgres://... go run ./examples/daily-report
 package main
 
-import "github.com/beignet-go/beignet"
+import (
+	"flag"
+
+	"github.com/beignet-go/beignet"
+)
 
 func main() {
-	beignet.New(Providers()...).Run()
+	var cfg Config
+	flag.BoolVar(&cfg.Demo, "demo", false, "run fast schedules (every few seconds) instead of the daily one")
+	flag.StringVar(&cfg.Instance, "instance", "", "instance id shown in logs (default: host-pid)")
+	flag.Parse()
+	beignet.New(Providers(cfg)...).Run()
 }

@@ -1,33 +1,83 @@
 package main
 
 import (
-	"context"
+	"os"
 	"time"
 
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
-	"github.com/beignet-go/beignet/ctx"
-	"github.com/beignet-go/beignet/locks"
+	"github.com/beignet-go/beignet/outbox"
+	"github.com/beignet-go/beignet/providers/redislocks"
+	"github.com/beignet-go/beignet/scheduler"
 )
 
-// Providers is the list of modules this app runs with. Copy it: each line
-// is one capability.
-func Providers() []fx.Option {
-	return []fx.Option{
-		fx.Invoke(showLease),
-	}
+// Config is what the command line decides; everything else comes from the
+// environment.
+type Config struct {
+	Demo     bool   // fast schedules, for `make run` and `make demo`
+	Instance string // instance id in logs and lease metadata
 }
 
-// showLease takes and hands back one lease at startup, so a fresh clone can
-// see the ports at work.
-func showLease(lc fx.Lifecycle, p *ctx.Ports) {
-	lc.Append(fx.StartHook(func(c context.Context) error {
-		res, err := p.Locks.Acquire(c, "demo:hello", locks.Options{TTL: time.Minute})
-		if err != nil {
-			return err
-		}
-		p.Logger.Info("lease", zap.Bool("acquired", res.Acquired), zap.Uint64("fencing_token", res.Lease.FencingToken()))
-		return res.Lease.Release(c)
-	}))
+// Providers is the list of modules this app runs with. Copy it: each line is
+// one capability.
+func Providers(cfg Config) []fx.Option {
+	reportSpec := envOr("REPORT_SCHEDULE", "0 7 * * *")
+	renderSpec := envOr("RENDER_SCHEDULE", "*/15 * * * *")
+	if cfg.Demo {
+		reportSpec = envOr("REPORT_SCHEDULE", "*/5 * * * * *")
+		renderSpec = envOr("RENDER_SCHEDULE", "*/3 * * * * *")
+	}
+	loc, err := time.LoadLocation(envOr("REPORT_TZ", "UTC"))
+	if err != nil {
+		return []fx.Option{fx.Error(err)}
+	}
+
+	opts := []fx.Option{
+		scheduler.Configure(scheduler.WithLocation(loc), scheduler.WithInstanceID(cfg.Instance)),
+	}
+
+	// Locks: Redis when configured, else the in-memory default (one
+	// process only).
+	if os.Getenv(redislocks.EnvURL) != "" {
+		opts = append(opts, redislocks.Provider(redislocks.Options{}))
+	}
+
+	// Business data and outbox: PostgreSQL when configured, else memory.
+	if os.Getenv(outbox.EnvDatabaseURL) != "" {
+		opts = append(opts,
+			outbox.PostgresProvider(outbox.PostgresOptions{}),
+			fx.Provide(newPostgresReports),
+		)
+	} else {
+		opts = append(opts,
+			outbox.MemoryProvider(),
+			fx.Provide(newMemoryReports),
+		)
+	}
+
+	return append(opts,
+		fx.Provide(NewRenderer),
+		scheduler.ScheduleWith("daily-report", reportSpec,
+			func(r Reports) scheduler.Handler { return DailyReport(r) },
+			scheduler.LeaseTTL(time.Minute), scheduler.Timeout(10*time.Minute)),
+		scheduler.ScheduleWith("render-pdfs", renderSpec,
+			func(r *Renderer) scheduler.Handler { return r.RenderAll },
+			scheduler.Timeout(5*time.Minute)),
+		// Publishing to the log stands in for a broker or webhook:
+		// swap in outbox.NewWebhookPublisher(url, nil) for real use.
+		outbox.DrainWith("report-events", func(l *zap.Logger) outbox.Publisher { return outbox.LogPublisher{Logger: l} }),
+		fx.Invoke(announce),
+	)
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func announce(log *zap.Logger, reports Reports) {
+	log.Info("daily-report: providers", zap.String("reports", reports.Describe()))
 }
