@@ -97,19 +97,6 @@ func mustNotAcquire(t *testing.T, h Harness, k string, opts locks.Options) {
 	}
 }
 
-// eventually waits for cond to hold, checking on every millisecond. It is
-// how the suite waits on an effect it cannot be told about.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-time.After(time.Millisecond)
-	}
-}
-
 func testAcquireRelease(t *testing.T, h Harness) {
 	k := key(t, "a")
 	md := map[string]string{"owner": "worker-1"}
