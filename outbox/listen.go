@@ -2,7 +2,6 @@ package outbox
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,14 +14,12 @@ import (
 type listener struct {
 	cancel context.CancelFunc
 	done   chan struct{}
-
-	mu   sync.Mutex
-	subs map[chan struct{}]struct{}
+	fanout
 }
 
 func startListener(pool *pgxpool.Pool, channel string) *listener {
 	ctx, cancel := context.WithCancel(context.Background())
-	l := &listener{cancel: cancel, done: make(chan struct{}), subs: map[chan struct{}]struct{}{}}
+	l := &listener{cancel: cancel, done: make(chan struct{})}
 	go l.run(ctx, pool, channel)
 	return l
 }
@@ -62,29 +59,6 @@ func (l *listener) listen(ctx context.Context, pool *pgxpool.Pool, channel strin
 			return err
 		}
 		l.wake()
-	}
-}
-
-func (l *listener) wake() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for ch := range l.subs {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
-	}
-}
-
-func (l *listener) subscribe() (<-chan struct{}, func()) {
-	ch := make(chan struct{}, 1)
-	l.mu.Lock()
-	l.subs[ch] = struct{}{}
-	l.mu.Unlock()
-	return ch, func() {
-		l.mu.Lock()
-		delete(l.subs, ch)
-		l.mu.Unlock()
 	}
 }
 

@@ -21,7 +21,7 @@ type Memory struct {
 	nextID int64
 	msgs   map[int64]*Message
 	fences map[string]uint64
-	subs   map[chan struct{}]struct{}
+	subs   fanout
 }
 
 // MemoryOption configures NewMemory.
@@ -41,7 +41,6 @@ func NewMemory(opts ...MemoryOption) *Memory {
 		maxPayload: DefaultMaxPayload,
 		msgs:       make(map[int64]*Message),
 		fences:     make(map[string]uint64),
-		subs:       make(map[chan struct{}]struct{}),
 	}
 	for _, o := range opts {
 		o(m)
@@ -86,13 +85,8 @@ func (tx *MemoryTx) Commit() error {
 		msg.CreatedAt, msg.AvailableAt, msg.Status = now, now, Pending
 		m.msgs[msg.ID] = &msg
 	}
-	for f := range m.subs {
-		select {
-		case f <- struct{}{}:
-		default:
-		}
-	}
 	m.mu.Unlock()
+	m.subs.wake()
 	for _, f := range tx.onCommit {
 		f()
 	}
@@ -237,14 +231,4 @@ func (m *Memory) Get(_ context.Context, id int64) (Message, bool, error) {
 }
 
 // Subscribe implements Notifier.
-func (m *Memory) Subscribe() (<-chan struct{}, func()) {
-	ch := make(chan struct{}, 1)
-	m.mu.Lock()
-	m.subs[ch] = struct{}{}
-	m.mu.Unlock()
-	return ch, func() {
-		m.mu.Lock()
-		delete(m.subs, ch)
-		m.mu.Unlock()
-	}
-}
+func (m *Memory) Subscribe() (<-chan struct{}, func()) { return m.subs.subscribe() }
