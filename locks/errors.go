@@ -30,6 +30,10 @@ var (
 // invalidError is a sentinel that also matches ErrInvalid.
 type invalidError struct{ what string }
 
-func wrapInvalid(what string) error          { return &invalidError{what} }
-func (e *invalidError) Error() string        { return "locks: invalid " + e.what }
+func wrapInvalid(what string) error { return &invalidError{what} }
+
+// Error implements error.
+func (e *invalidError) Error() string { return "locks: invalid " + e.what }
+
+// Is makes every specific invalid-input error match ErrInvalid too.
 func (e *invalidError) Is(target error) bool { return target == ErrInvalid }

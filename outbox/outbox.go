@@ -46,12 +46,18 @@ type Message struct {
 	// Headers travel with the payload.
 	Headers map[string]string
 
-	CreatedAt   time.Time
-	AvailableAt time.Time // not published before this (backoff)
-	Attempts    int       // failed publish attempts so far
-	Status      Status
-	LastError   string
-	PublishedAt time.Time // zero unless Published
+	// CreatedAt is when the message was enqueued.
+	CreatedAt time.Time
+	// AvailableAt is the earliest time it may be published (backoff).
+	AvailableAt time.Time
+	// Attempts counts failed publish attempts so far.
+	Attempts int
+	// Status is Pending, Published or Dead.
+	Status Status
+	// LastError is the latest failed attempt's error.
+	LastError string
+	// PublishedAt is when it was delivered; zero unless Published.
+	PublishedAt time.Time
 }
 
 // DefaultMaxPayload is the largest payload Enqueue accepts unless configured.

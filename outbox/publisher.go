@@ -29,6 +29,7 @@ func (f PublisherFunc) Publish(ctx context.Context, msg Message) error { return 
 // LogPublisher "delivers" by logging each message: for development and for
 // seeing an outbox work before wiring a real transport.
 type LogPublisher struct {
+	// Logger receives one line per message.
 	Logger *zap.Logger
 }
 

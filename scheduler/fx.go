@@ -10,9 +10,13 @@ import (
 
 // Definition is one schedule registered through fx.
 type Definition struct {
-	Name    string
-	Spec    string
+	// Name is the schedule's name, unique in the app.
+	Name string
+	// Spec is its cron spec.
+	Spec string
+	// Handler does the work of each run.
 	Handler Handler
+	// Options configure the schedule.
 	Options []ScheduleOption
 }
 

@@ -31,13 +31,20 @@ const (
 // Report describes one tick on one instance. Ticks that another instance
 // claimed produce no report.
 type Report struct {
-	Schedule     string
-	Tick         time.Time
-	Instance     string
-	FencingToken uint64 // 0 when no lease was taken
-	Outcome      Outcome
-	Duration     time.Duration
-	Err          error
+	// Schedule is the schedule's (or task's) name.
+	Schedule string
+	// Tick is the scheduled time the report is about.
+	Tick time.Time
+	// Instance is the reporting instance's id.
+	Instance string
+	// FencingToken is the run lease's token; 0 when no lease was taken.
+	FencingToken uint64
+	// Outcome is what became of the tick on this instance.
+	Outcome Outcome
+	// Duration is how long the run took, lease included.
+	Duration time.Duration
+	// Err is why a run did not succeed; nil for Ran and SkippedHeld.
+	Err error
 }
 
 // Hook observes every report, for metrics. OnRun is called from the run's

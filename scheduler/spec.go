@@ -63,6 +63,7 @@ func parse(spec string) (s cron.Schedule, err error) {
 // the same instant on every instance whatever its start time.
 type aligned struct{ every time.Duration }
 
+// Next implements cron.Schedule.
 func (a aligned) Next(t time.Time) time.Time { return t.Truncate(a.every).Add(a.every) }
 
 // prev returns the latest tick at or before t, or false if the schedule had

@@ -20,7 +20,8 @@ import (
 
 // Server is one redis-server process owned by a test.
 type Server struct {
-	t    testing.TB
+	t testing.TB
+	// Port is the loopback port the server listens on.
 	Port int
 	dir  string
 	args []string

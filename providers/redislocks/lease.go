@@ -37,6 +37,7 @@ const (
 	TakenOver
 )
 
+// String names the loss for logs.
 func (s Loss) String() string {
 	switch s {
 	case Expired:
