@@ -2,7 +2,7 @@
 GO        ?= go
 STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run test services lint bench demo
+.PHONY: run test services lint bench bench-compare demo
 
 ## run: the example app on in-memory defaults (no servers needed)
 run:
@@ -28,3 +28,7 @@ bench: services
 ## demo: 3 instances of the example on one Redis for ~20 s; prints who ran each tick
 demo: services
 	$(GO) run ./examples/daily-report/demo -for 20s
+
+## bench-compare: Beignet vs redsync, redislock, bare go-redis and gocron v2; rewrites docs/benchmarks.md
+bench-compare: services
+	cd bench && $(GO) run . -out ../docs/benchmarks.md
