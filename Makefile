@@ -8,9 +8,14 @@ STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 run:
 	$(GO) run ./examples/daily-report -demo
 
-## test: every test with -race, against real Redis and PostgreSQL
+FUZZTIME ?= 3s
+
+## test: every test with -race, against real Redis and PostgreSQL, then a few seconds of each fuzz target
 test: services
 	$(GO) test -race -count=1 -timeout 5m ./...
+	$(GO) test -run '^$$' -fuzz '^FuzzKeysShareHashTag$$' -fuzztime $(FUZZTIME) ./providers/redislocks
+	$(GO) test -run '^$$' -fuzz '^FuzzMetadataRoundTrip$$' -fuzztime $(FUZZTIME) ./providers/redislocks
+	$(GO) test -run '^$$' -fuzz '^FuzzParseSpec$$' -fuzztime $(FUZZTIME) ./scheduler
 
 ## services: start (installing if needed) the Redis and PostgreSQL tests use
 services:
@@ -20,6 +25,7 @@ services:
 lint:
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
+	cd bench && $(GO) vet ./... && $(STATICCHECK) ./...
 
 ## bench: the benchmarks of every package
 bench: services

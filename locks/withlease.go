@@ -89,17 +89,17 @@ func startWatchdog(clock clockwork.Clock, lease Lease, ttl time.Duration, lose c
 	every := max(ttl/3, time.Millisecond)
 	retry := max(every/3, time.Millisecond)
 	results := make(chan renewal, 1)
-	// Taken before the goroutine starts, so that time which passes before
-	// it is scheduled still counts towards the first renewal.
-	next := clock.Now().Add(every)
-
+	// Renewals are timed from the trust window, which starts when the
+	// acquire (or last renewal) was sent, not when its answer arrived: on a
+	// slow network a renewal scheduled from the answer could land after
+	// the window had already closed.
+	window := ttl - SafetyMargin(ttl)
+	dueAfter := func(trustEnd time.Time) time.Time { return trustEnd.Add(every - window) }
+	next := dueAfter(lease.ExpiresAt())
 	go func() {
 		defer close(w.done)
 		defer w.wg.Wait() // an in-flight renewal must finish before we report done
 		defer cancel()
-		// next counts from when the previous renewal was sent, not from
-		// when its answer arrived, so a slow answer does not push the
-		// schedule back.
 		var sentAt time.Time
 		inflight := false
 		for {
@@ -139,7 +139,7 @@ func startWatchdog(clock clockwork.Clock, lease Lease, ttl time.Duration, lose c
 					lose(ErrLeaseLost)
 					return
 				default:
-					next = sentAt.Add(every)
+					next = dueAfter(lease.ExpiresAt())
 				}
 			}
 		}

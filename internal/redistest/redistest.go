@@ -107,6 +107,12 @@ func (s *Server) Stop() {
 	s.cmd = nil
 }
 
+// Resume starts a stopped server again on the same port, empty.
+func (s *Server) Resume() {
+	s.t.Helper()
+	s.start()
+}
+
 // Restart stops the server and starts it again on the same port, empty.
 func (s *Server) Restart() {
 	s.t.Helper()

@@ -1,0 +1,74 @@
+package redislocks
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beignet-go/beignet/locks"
+)
+
+// hashTag is Redis Cluster's rule: the part between the first '{' and the
+// next '}', if non-empty, else the whole key.
+func hashTag(key string) string {
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			return key[i+1 : i+1+j]
+		}
+	}
+	return key
+}
+
+// Every Redis key of one lock must hash to one slot, whatever the user's key
+// or prefix contains, or scripts fail on Cluster with CROSSSLOT.
+func FuzzKeysShareHashTag(f *testing.F) {
+	for _, s := range []string{"job", "a}b", "{x}", "}{", "tenant:{42}", "", "é", strings.Repeat("k", 1024)} {
+		f.Add("beignet:locks", s)
+	}
+	f.Add("pre{fix", "key")
+	f.Add("", "{}")
+	f.Fuzz(func(t *testing.T, prefix, key string) {
+		if locks.ValidateKey(key) != nil {
+			return
+		}
+		l := New(nil, prefix)
+		k := l.keysFor(key)
+		tag := hashTag(k.lease)
+		if hashTag(k.fence) != tag || hashTag(k.channel) != tag {
+			t.Fatalf("prefix %q key %q: lease %q, fence %q and channel %q hash differently", prefix, key, k.lease, k.fence, k.channel)
+		}
+		if k.lease == k.fence || k.lease == k.channel {
+			t.Fatalf("prefix %q key %q: keys collide", prefix, key)
+		}
+	})
+}
+
+// Metadata goes into md:<name> hash fields and must come back unchanged from
+// the inspect reply, for any names and values Validate accepts.
+func FuzzMetadataRoundTrip(f *testing.F) {
+	f.Add("host", "web-1", "md:x", "")
+	f.Add("", "", "owner", "token")
+	f.Add("a\x00b", "\xff\xfe", "at", "=:{}")
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
+		md := map[string]string{k1: v1, k2: v2}
+		if (locks.Options{TTL: time.Second, Metadata: md}).Validate() != nil {
+			return
+		}
+		reply := []any{int64(1500), "owner", "o", "token", "42", "at", "1700000000000000"}
+		for k, v := range md {
+			reply = append(reply, "md:"+k, v)
+		}
+		info, err := parseLease("key", time.Unix(0, 0), reply)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.FencingToken != 42 || len(info.Metadata) != len(md) {
+			t.Fatalf("parsed %+v from %v", info, reply)
+		}
+		for k, v := range md {
+			if info.Metadata[k] != v {
+				t.Fatalf("metadata %q = %q, want %q", k, info.Metadata[k], v)
+			}
+		}
+	})
+}
