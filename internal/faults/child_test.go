@@ -29,7 +29,14 @@ import (
 // tests.
 const roleEnv = "BEIGNET_FAULTS_ROLE"
 
+// quietRedis drops go-redis's own log lines: the outage tests make it
+// report every failed dial, which buries the test output.
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
+
 func TestMain(m *testing.M) {
+	redis.SetLogger(quietRedis{})
 	switch os.Getenv(roleEnv) {
 	case "":
 		goleak.VerifyTestMain(m)

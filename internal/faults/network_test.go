@@ -124,7 +124,12 @@ func startInstance(t *testing.T, c *redis.Client, prefix, id string, rec *record
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = s.Stop(context.Background()) })
+	t.Cleanup(func() {
+		// "long" only ends when cancelled: give Stop a deadline.
+		c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = s.Stop(c)
+	})
 }
 
 // checkOnce fails on any tick of "fast" that ran twice, and returns the
