@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -66,6 +67,9 @@ func (o Options) resolve(getenv func(string) string) (Options, error) {
 	}
 	if o.Prefix == "" {
 		o.Prefix = DefaultPrefix
+	}
+	if strings.ContainsAny(o.Prefix, "{}") {
+		return o, fmt.Errorf("%w: prefix %q (or %s): braces would break the Cluster hash tag", ErrConfig, o.Prefix, EnvPrefix)
 	}
 	if o.ConnectMaxAttempts == 0 {
 		n, err := envInt(getenv, EnvConnectMaxAttempts, DefaultConnectMaxAttempts)

@@ -14,6 +14,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -53,10 +54,15 @@ func WithFenceTTL(d time.Duration) Option { return func(l *Locks) { l.fenceTTL =
 
 // New returns leases on client under prefix (DefaultPrefix if empty). The
 // client stays the caller's to close.
+//
+// Braces in prefix are replaced by parentheses: a prefix starting with "}"
+// would make every key's hash tag empty, and Redis Cluster would then put a
+// lock's keys on different slots.
 func New(client redis.UniversalClient, prefix string, opts ...Option) *Locks {
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
+	prefix = strings.NewReplacer("{", "(", "}", ")").Replace(prefix)
 	l := &Locks{client: client, prefix: prefix, clock: clockwork.NewRealClock(), fenceTTL: DefaultFenceTTL}
 	for _, o := range opts {
 		o(l)
