@@ -210,4 +210,3 @@ func merged(ws ...*worker) <-chan event {
 	return out
 }
 
-func itoa(n int) string { return strconv.Itoa(n) }
