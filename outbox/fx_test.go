@@ -2,7 +2,6 @@ package outbox_test
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/beignet-go/beignet"
+	"github.com/beignet-go/beignet/internal/pgtest"
 	"github.com/beignet-go/beignet/outbox"
 )
 
@@ -70,8 +70,7 @@ func TestPostgresProviderConfig(t *testing.T) {
 
 func TestPostgresProviderMigratesAtStart(t *testing.T) {
 	pool := testPool(t)
-	schema := "beignet_test_" + strings.ToLower(rand.Text()[:10])
-	t.Cleanup(func() { _, _ = pool.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE") })
+	schema := pgtest.Schema(t, pool)
 	t.Setenv(outbox.EnvDatabaseURL, testDSN())
 	t.Setenv(outbox.EnvSchema, schema)
 	var store *outbox.Postgres

@@ -2,51 +2,28 @@ package outbox_test
 
 import (
 	"context"
-	"crypto/rand"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/beignet-go/beignet/internal/pgtest"
 	"github.com/beignet-go/beignet/outbox"
 )
 
-// testDSN is the shared test database that `make test` starts.
-func testDSN() string {
-	if s := os.Getenv("BEIGNET_TEST_DATABASE_URL"); s != "" {
-		return s
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
+func testDSN() string { return pgtest.DSN() }
 
-func testPool(t testing.TB) *pgxpool.Pool {
-	t.Helper()
-	pool, err := pgxpool.New(context.Background(), testDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	if err := pool.Ping(context.Background()); err != nil {
-		t.Fatalf("PostgreSQL at %s: %v (make test starts it)", testDSN(), err)
-	}
-	return pool
-}
+func testPool(t testing.TB) *pgxpool.Pool { return pgtest.Pool(t) }
 
 // newPostgres returns a migrated store in a schema of the test's own, which
 // is dropped afterwards; nothing else in the database is touched.
 func newPostgres(t testing.TB, pool *pgxpool.Pool, opts ...outbox.PostgresOption) *outbox.Postgres {
 	t.Helper()
-	schema := "beignet_test_" + strings.ToLower(rand.Text()[:10])
-	store, err := outbox.NewPostgres(pool, append([]outbox.PostgresOption{outbox.PostgresSchema(schema)}, opts...)...)
+	store, err := outbox.NewPostgres(pool, append([]outbox.PostgresOption{outbox.PostgresSchema(pgtest.Schema(t, pool))}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		store.Close()
-		_, _ = pool.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
-	})
+	t.Cleanup(store.Close)
 	if err := store.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}

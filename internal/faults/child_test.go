@@ -209,4 +209,3 @@ func merged(ws ...*worker) <-chan event {
 	go func() { wg.Wait(); close(out) }()
 	return out
 }
-

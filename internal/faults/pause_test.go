@@ -2,29 +2,19 @@ package faults_test
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"os"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/beignet-go/beignet/internal/pgtest"
 	"github.com/beignet-go/beignet/internal/redistest"
 	"github.com/beignet-go/beignet/locks"
 	"github.com/beignet-go/beignet/outbox"
 	"github.com/beignet-go/beignet/providers/redislocks"
 )
-
-func testDSN() string {
-	if s := os.Getenv("BEIGNET_TEST_DATABASE_URL"); s != "" {
-		return s
-	}
-	return "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-}
 
 // A holder process is SIGSTOPped past its TTL while another takes over and
 // writes; when it is SIGCONTed it writes with its old token. Over 100 rounds
@@ -34,13 +24,8 @@ func TestPausedHolderWritesAreRefused(t *testing.T) {
 	bg := context.Background()
 	redis := redistest.SharedClient(t)
 	prefix := redistest.UniquePrefix(t, redis)
-	pool, err := pgxpool.New(bg, testDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	schema := "beignet_test_" + strings.ToLower(rand.Text()[:10])
-	t.Cleanup(func() { _, _ = pool.Exec(bg, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE") })
+	pool := pgtest.Pool(t)
+	schema := pgtest.Schema(t, pool)
 	store, err := outbox.NewPostgres(pool, outbox.PostgresSchema(schema))
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +41,7 @@ INSERT INTO `+table+` VALUES (1, 0, 'nobody')`); err != nil {
 
 	const ttl = 150 * time.Millisecond
 	holder := startWorker(t, "holder", "REDIS_ADDR="+redistest.SharedAddr(), "PREFIX="+prefix,
-		"TTL="+ttl.String(), "DSN="+testDSN(), "SCHEMA="+schema)
+		"TTL="+ttl.String(), "DSN="+pgtest.DSN(), "SCHEMA="+schema)
 	l := redislocks.New(redis, prefix)
 	rounds := 100
 	if testing.Short() {
