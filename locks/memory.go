@@ -104,6 +104,7 @@ func (m *Memory) try(key string, opts Options) (*memLease, <-chan struct{}, time
 				wake = make(chan struct{})
 				m.waiters[key] = wake
 			}
+			cur.waited = true
 			return nil, wake, cur.expiry
 		}
 		m.dropLocked(key)
@@ -130,7 +131,12 @@ func (m *Memory) try(key string, opts Options) (*memLease, <-chan struct{}, time
 
 // dropLocked removes key's holder and wakes its waiters. m.mu must be held.
 func (m *Memory) dropLocked(key string) {
+	l := m.held[key]
 	delete(m.held, key)
+	// Most leases are never waited for; skip the second map lookup then.
+	if l == nil || !l.waited {
+		return
+	}
 	if wake, ok := m.waiters[key]; ok {
 		close(wake)
 		delete(m.waiters, key)
@@ -198,6 +204,7 @@ type memLease struct {
 	// guarded by m.mu
 	expiry   time.Time
 	trustEnd time.Time
+	waited   bool // someone is waiting for this lease to end
 }
 
 func (l *memLease) infoLocked() LeaseInfo {

@@ -130,6 +130,7 @@ func startWorker(t *testing.T, role string, env ...string) *worker {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), append([]string{roleEnv + "=" + role}, env...)...)
 	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the test
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

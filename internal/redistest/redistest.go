@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -64,6 +65,9 @@ func (s *Server) start() {
 		"--logfile", filepath.Join(s.dir, "redis.log"),
 	}, s.args...)
 	s.cmd = exec.Command("redis-server", args...)
+	// If the test binary dies (a timeout panic skips cleanups), the server
+	// must not outlive it.
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatalf("start redis-server: %v", err)
 	}
