@@ -86,7 +86,7 @@ func NewDrainer(name string, store Store, pub Publisher, clock clockwork.Clock, 
 	switch {
 	case name == "":
 		return nil, fmt.Errorf("%w: drain with an empty name", ErrConfig)
-	case store == nil || pub == nil || isNilPublisher(pub):
+	case store == nil || pub == nil:
 		return nil, fmt.Errorf("%w: drain %q needs a store and a publisher", ErrConfig, name)
 	case o.interval <= 0 || o.batch <= 0 || o.maxAttempts <= 0 || o.backoff <= 0 || o.maxBackoff < o.backoff || o.ttl <= 0 || o.retention < 0:
 		return nil, fmt.Errorf("%w: drain %q: interval %v, batch %d, max attempts %d, backoff %v..%v, TTL %v, retention %v",
@@ -213,16 +213,4 @@ func (d *Drainer) cleanup(ctx context.Context) error {
 		d.log.Info("outbox: retention cleanup", zap.Int64("deleted", n))
 	}
 	return nil
-}
-
-// isNilPublisher catches a typed nil (a nil *WebhookPublisher in a
-// Publisher), which would otherwise panic on the first message.
-func isNilPublisher(p Publisher) bool {
-	switch p := p.(type) {
-	case *WebhookPublisher:
-		return p == nil
-	case PublisherFunc:
-		return p == nil
-	}
-	return false
 }

@@ -232,9 +232,6 @@ func (p *Postgres) Get(ctx context.Context, id int64) (Message, bool, error) {
 	return m, true, nil
 }
 
-// Channel is the NOTIFY channel Enqueue signals on commit.
-func (p *Postgres) Channel() string { return p.q.channel }
-
 // Subscribe implements Notifier with LISTEN on a dedicated connection,
 // started on first use and stopped by Close.
 func (p *Postgres) Subscribe() (<-chan struct{}, func()) {

@@ -82,6 +82,8 @@ func (s *Scheduler) run(e *entry, tick time.Time) {
 	// Waits never reach into the next tick.
 	wait := 2 * e.skew
 	if e.o.overlap == OverlapWait {
+		// Up to the next tick (the cap below); a last tick, which has
+		// none, waits one TTL.
 		wait = e.o.ttl + interval
 	}
 	if interval > 0 {

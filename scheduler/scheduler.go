@@ -106,9 +106,6 @@ func New(ports *ctx.Ports, opts ...Option) *Scheduler {
 	}
 }
 
-// Instance is the id this scheduler reports and stores in lease metadata.
-func (s *Scheduler) Instance() string { return s.opts.instance }
-
 // Add registers a schedule. The spec is a 5-field cron spec, 6 with leading
 // seconds, a descriptor (@daily, @every 30s), optionally prefixed by
 // CRON_TZ=<zone> or TZ=<zone>. Add may be called before or after Start.

@@ -15,13 +15,16 @@ import (
 // postgresReports keeps orders and reports in PostgreSQL, in the outbox's
 // schema, and enqueues in the same transaction as the report.
 type postgresReports struct {
-	store *outbox.Postgres
-	table string
+	store         *outbox.Postgres
+	orders, table string // quoted table names
 }
 
 func newPostgresReports(lc fx.Lifecycle, store *outbox.Postgres) Reports {
-	r := &postgresReports{store: store, table: pgx.Identifier{store.Schema(), "daily_reports"}.Sanitize()}
-	orders := pgx.Identifier{store.Schema(), "demo_orders"}.Sanitize()
+	r := &postgresReports{
+		store:  store,
+		orders: pgx.Identifier{store.Schema(), "demo_orders"}.Sanitize(),
+		table:  pgx.Identifier{store.Schema(), "daily_reports"}.Sanitize(),
+	}
 	lc.Append(fx.StartHook(func(c context.Context) error {
 		// The outbox provider's start hook (registered first) has run its
 		// migration; these are the app's own tables.
@@ -33,7 +36,7 @@ CREATE TABLE IF NOT EXISTS %[2]s (
 	orders        integer NOT NULL,
 	revenue_cents bigint  NOT NULL,
 	fencing_token bigint  NOT NULL
-);`, orders, r.table))
+);`, r.orders, r.table))
 		return err
 	}))
 	return r
@@ -51,8 +54,7 @@ func (r *postgresReports) Create(ctx context.Context, period time.Time, token ui
 	}
 	defer tx.Rollback(ctx)
 	rep := Report{Period: period, Token: token}
-	orders := pgx.Identifier{r.store.Schema(), "demo_orders"}.Sanitize()
-	if err := tx.QueryRow(ctx, `SELECT count(*), coalesce(sum(amount_cents), 0) FROM `+orders).Scan(&rep.Orders, &rep.Revenue); err != nil {
+	if err := tx.QueryRow(ctx, `SELECT count(*), coalesce(sum(amount_cents), 0) FROM `+r.orders).Scan(&rep.Orders, &rep.Revenue); err != nil {
 		return Report{}, false, err
 	}
 	// The primary key on period makes a second report for the same tick

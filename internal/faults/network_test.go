@@ -203,15 +203,22 @@ func TestRedisOutage(t *testing.T) {
 	checkOnce(t, rec, start)
 }
 
-// One instance's connection to Redis is blackholed for 5 s.
-func TestPartition(t *testing.T) {
+// proxied returns a direct client of the shared Redis, a test prefix on it,
+// and a proxy in front of it that the test can partition or slow down.
+func proxied(t *testing.T) (*redis.Client, string, *netproxy.Proxy) {
 	direct := redistest.SharedClient(t)
 	prefix := redistest.UniquePrefix(t, direct)
 	proxy, err := netproxy.Start(redistest.SharedAddr())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer proxy.Close()
+	t.Cleanup(func() { _ = proxy.Close() })
+	return direct, prefix, proxy
+}
+
+// One instance's connection to Redis is blackholed for 5 s.
+func TestPartition(t *testing.T) {
+	direct, prefix, proxy := proxied(t)
 	rec := &record{}
 	startInstance(t, faultClient(t, proxy.Addr()), prefix, "a", rec, true, direct)
 	startInstance(t, faultClient(t, redistest.SharedAddr()), prefix, "b", rec, false, nil)
@@ -234,13 +241,7 @@ func TestPartition(t *testing.T) {
 // window the lease is kept; once they cannot, it is given up before the
 // server lets it go.
 func TestSlowRedis(t *testing.T) {
-	direct := redistest.SharedClient(t)
-	prefix := redistest.UniquePrefix(t, direct)
-	proxy, err := netproxy.Start(redistest.SharedAddr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer proxy.Close()
+	direct, prefix, proxy := proxied(t)
 	c := redis.NewClient(&redis.Options{Addr: proxy.Addr(), MaxRetries: -1, ReadTimeout: 5 * time.Second,
 		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}})
 	defer c.Close()
@@ -254,7 +255,7 @@ func TestSlowRedis(t *testing.T) {
 	}
 	// 150 ms each way: a 300 ms round trip, inside the 900 ms window.
 	proxy.SetLatency(150 * time.Millisecond)
-	err = l.WithLease(context.Background(), "slow", locks.Options{TTL: ttl}, func(ctx context.Context, lease locks.Lease) error {
+	err := l.WithLease(context.Background(), "slow", locks.Options{TTL: ttl}, func(ctx context.Context, lease locks.Lease) error {
 		select {
 		case <-ctx.Done():
 			return context.Cause(ctx)

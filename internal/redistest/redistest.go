@@ -5,7 +5,6 @@ package redistest
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"os/exec"
 	"path/filepath"
@@ -167,6 +166,3 @@ func ClusterClient(addrs []string) *redis.ClusterClient {
 		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
 	})
 }
-
-// String describes the server for failure messages.
-func (s *Server) String() string { return fmt.Sprintf("redis-server %s", s.Addr()) }

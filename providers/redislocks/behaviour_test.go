@@ -164,6 +164,21 @@ func TestFencingSurvivesEmptyRestart(t *testing.T) {
 	if after.FencingToken() <= before.FencingToken() {
 		t.Fatalf("token after an empty restart %d, want > %d", after.FencingToken(), before.FencingToken())
 	}
+	// The restart lost the lease and someone (us) has the key again: the
+	// old lease reports that it was taken over, not that it expired.
+	if ok, err := before.Renew(context.Background(), 0); ok || err != nil {
+		t.Fatalf("Renew of the lease lost in the restart = %v, %v", ok, err)
+	}
+	if lost := before.(*redislocks.Lease).Lost(); lost != redislocks.TakenOver {
+		t.Errorf("Lost() = %v, want taken over", lost)
+	}
+	_ = after.Release(context.Background())
+	if ok, _ := before.Renew(context.Background(), 0); ok {
+		t.Fatal("revived a lost lease")
+	}
+	if lost := before.(*redislocks.Lease).Lost(); lost != redislocks.Expired {
+		t.Errorf("Lost() with the key gone = %v, want expired", lost)
+	}
 }
 
 // A key nobody uses any more leaves nothing behind once its fence expires,

@@ -81,9 +81,6 @@ var (
 // String names the backend in startup logs.
 func (l *Locks) String() string { return fmt.Sprintf("redis (prefix %q)", l.prefix) }
 
-// Prefix is the prefix of every key this adapter writes.
-func (l *Locks) Prefix() string { return l.prefix }
-
 // keys names the Redis keys of one lock. They share the hash tag
 // {prefix:key}: Redis hashes the first {...} of a key name, which is the
 // same for all of them whatever key contains.
