@@ -194,9 +194,10 @@ func (s *Scheduler) Start() error {
 	return nil
 }
 
-// Stop stops starting runs and waits for running handlers until ctx ends.
-// Then it cancels them (cause ErrStopped), waits for them to return, and
-// their leases are released. It returns ctx's error if it had to cancel.
+// Stop stops starting runs and waits for running handlers and task passes
+// until ctx ends. Then it cancels them (cause ErrStopped), waits for them to
+// return, and their leases are released. It returns ctx's error if it had
+// to cancel.
 func (s *Scheduler) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	if s.state != stateRunning {
@@ -208,9 +209,11 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 	s.mu.Unlock()
 
 	s.stopLoops()
-	s.loops.Wait()
+	// Task passes run on their loops' goroutines, so the deadline must
+	// cover the loops as well as the runs. Runs are only launched by loops,
+	// so once the loops are done no run can be added behind runs.Wait.
 	done := make(chan struct{})
-	go func() { s.runs.Wait(); close(done) }()
+	go func() { s.loops.Wait(); s.runs.Wait(); close(done) }()
 	var err error
 	select {
 	case <-done:

@@ -92,6 +92,10 @@ func (s *Scheduler) taskLoop(t *Task) {
 		case <-t.Wake:
 			timer.Stop()
 		}
+		if s.loopCtx.Err() != nil {
+			// A wake that raced Stop must not start a pass.
+			return
+		}
 		s.pass(t)
 	}
 }

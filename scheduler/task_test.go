@@ -83,3 +83,47 @@ func TestAddTaskRejectsBadInput(t *testing.T) {
 		}
 	}
 }
+
+// A task pass that only ends when its ctx does (a drain with a stuck
+// publisher) must not hold Stop past its deadline: Stop cancels the pass
+// and returns the deadline's error.
+func TestStopDeadlineCancelsRunningTaskPass(t *testing.T) {
+	tp := newPorts(t)
+	s := scheduler.New(tp.Ports)
+	running := make(chan struct{})
+	cause := make(chan error, 1)
+	if err := s.AddTask(scheduler.Task{Name: "drain", Key: "outbox:stuck", Interval: time.Second,
+		Run: func(c context.Context, _ locks.Lease) error {
+			close(running)
+			<-c.Done()
+			cause <- context.Cause(c)
+			return c.Err()
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	blockUntil(t, tp.Clock, 1)
+	tp.Clock.Advance(time.Second)
+	<-running
+
+	stopCtx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.Stop(stopCtx) }()
+	select {
+	case err := <-stopped:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Stop = %v, want context.DeadlineExceeded", err)
+		}
+	case <-time.After(10 * time.Second): // failure guard only
+		t.Fatal("Stop still blocked 10 s after a 50 ms deadline")
+	}
+	if c := <-cause; !errors.Is(c, scheduler.ErrStopped) {
+		t.Fatalf("pass ctx cause = %v, want ErrStopped", c)
+	}
+	if _, held := tp.Locks.Leases()["outbox:stuck"]; held {
+		t.Fatal("task lease still held after Stop")
+	}
+}
