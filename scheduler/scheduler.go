@@ -120,7 +120,7 @@ func (s *Scheduler) Add(name, spec string, h Handler, opts ...ScheduleOption) er
 		return fmt.Errorf("%w: %q", ErrDuplicateName, name)
 	}
 	if _, dup := s.tasks[name]; dup {
-		return fmt.Errorf("%w: %q", ErrDuplicateName, name)
+		return fmt.Errorf("%w: %q: a task has that name", ErrDuplicateName, name)
 	}
 	if s.state == stateStopped {
 		return fmt.Errorf("scheduler: add %q: %w", name, ErrStopped)

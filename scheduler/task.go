@@ -61,8 +61,13 @@ func (s *Scheduler) AddTask(t Task) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Schedules and tasks share one namespace: they share Counts and
+	// reports, where one name must mean one thing.
 	if _, dup := s.tasks[t.Name]; dup {
 		return fmt.Errorf("%w: task %q", ErrDuplicateName, t.Name)
+	}
+	if _, dup := s.entries[t.Name]; dup {
+		return fmt.Errorf("%w: task %q: a schedule has that name", ErrDuplicateName, t.Name)
 	}
 	if s.state == stateStopped {
 		return fmt.Errorf("scheduler: add task %q: %w", t.Name, ErrStopped)

@@ -3,9 +3,11 @@ package scheduler_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/beignet-go/beignet/ctx"
 	"github.com/beignet-go/beignet/locks"
 	"github.com/beignet-go/beignet/scheduler"
 )
@@ -126,4 +128,37 @@ func TestStopDeadlineCancelsRunningTaskPass(t *testing.T) {
 	if _, held := tp.Locks.Leases()["outbox:stuck"]; held {
 		t.Fatal("task lease still held after Stop")
 	}
+}
+
+// Schedules and tasks share one namespace, whichever comes first, and a
+// rejected name leaves the existing one's counts alone.
+func TestSchedulesAndTasksShareNames(t *testing.T) {
+	run := func(context.Context, locks.Lease) error { return nil }
+	t.Run("schedule first", func(t *testing.T) {
+		tp := newPorts(t)
+		rec := newRecorder()
+		s := scheduler.New(tp.Ports, scheduler.WithHook(rec))
+		mustAdd(t, s, "shared", "@every 1m", func(*ctx.Context) error { return nil })
+		start(t, s)
+		blockUntil(t, tp.Clock, 1)
+		tp.Clock.Advance(30 * time.Second)
+		rec.waitFor(t, "the schedule's run", func(r []scheduler.Report) bool { return count(r, scheduler.Ran) == 1 })
+		err := s.AddTask(scheduler.Task{Name: "shared", Key: "task:shared", Interval: time.Second, Run: run})
+		if !errors.Is(err, scheduler.ErrDuplicateName) || !strings.Contains(err.Error(), `"shared"`) {
+			t.Fatalf("AddTask after Add = %v, want ErrDuplicateName naming %q", err, "shared")
+		}
+		if c := s.Counts("shared"); c[scheduler.Ran] != 1 {
+			t.Fatalf("counts after the rejected AddTask = %v, want the schedule's run kept", c)
+		}
+	})
+	t.Run("task first", func(t *testing.T) {
+		s := scheduler.New(newPorts(t).Ports)
+		if err := s.AddTask(scheduler.Task{Name: "shared", Key: "task:shared", Interval: time.Second, Run: run}); err != nil {
+			t.Fatal(err)
+		}
+		err := s.Add("shared", "@every 1m", func(*ctx.Context) error { return nil })
+		if !errors.Is(err, scheduler.ErrDuplicateName) || !strings.Contains(err.Error(), `"shared"`) {
+			t.Fatalf("Add after AddTask = %v, want ErrDuplicateName naming %q", err, "shared")
+		}
+	})
 }
