@@ -139,6 +139,9 @@ func (s *Scheduler) newEntry(name, spec string, h Handler, opts []ScheduleOption
 	if name == "" {
 		return nil, fmt.Errorf("%w: empty name", ErrInvalidName)
 	}
+	if len(name) > MaxNameBytes {
+		return nil, fmt.Errorf("%w %.32q...: %d bytes, over the %d-byte limit (MaxNameBytes)", ErrInvalidName, name, len(name), MaxNameBytes)
+	}
 	if err := locks.ValidateKey(leaseKey(name)); err != nil {
 		return nil, fmt.Errorf("%w %q: %v", ErrInvalidName, name, err)
 	}
@@ -299,6 +302,16 @@ func (s *Scheduler) missed(e *entry, tick, now time.Time) {
 		Err: fmt.Errorf("woke %v after the tick, beyond the skew tolerance %v", now.Sub(tick), e.skew),
 	})
 }
+
+// MaxNameBytes is the longest schedule name Add accepts: the longest key
+// the scheduler derives from a name, a tick's claim
+// "schedule:<name>:tick:<RFC 3339 tick with nanoseconds>", must stay within
+// locks.MaxKeyBytes.
+const MaxNameBytes = locks.MaxKeyBytes - len("schedule:") - len(":tick:") - len(longestTick)
+
+// longestTick is the longest tick claimKey writes (a four-digit year, every
+// fractional digit).
+const longestTick = "2006-01-02T15:04:05.999999999Z"
 
 func leaseKey(name string) string { return "schedule:" + name }
 

@@ -363,3 +363,26 @@ func mustAdd(t *testing.T, s *scheduler.Scheduler, name, spec string, h schedule
 		t.Fatal(err)
 	}
 }
+
+// A name is checked against the longest key derived from it (a tick's
+// claim), not just the schedule's lease key: a name of MaxNameBytes runs,
+// one byte more is refused with an error naming the limit.
+func TestNameLengthCoversTheClaimKey(t *testing.T) {
+	tp := newPorts(t)
+	rec := newRecorder()
+	s := scheduler.New(tp.Ports, scheduler.WithHook(rec))
+	ok := func(*ctx.Context) error { return nil }
+	long := strings.Repeat("n", scheduler.MaxNameBytes+1)
+	err := s.Add(long, "@every 1m", ok)
+	if !errors.Is(err, scheduler.ErrInvalidName) || !strings.Contains(err.Error(), fmt.Sprint(scheduler.MaxNameBytes)) {
+		t.Fatalf("Add(%d-byte name) = %v, want ErrInvalidName naming the %d-byte limit", len(long), err, scheduler.MaxNameBytes)
+	}
+	mustAdd(t, s, long[1:], "@every 1m", ok)
+	start(t, s)
+	blockUntil(t, tp.Clock, 1)
+	tp.Clock.Advance(30 * time.Second)
+	reps := rec.waitFor(t, "the run", func(r []scheduler.Report) bool { return len(r) == 1 })
+	if reps[0].Outcome != scheduler.Ran {
+		t.Fatalf("a %d-byte name's tick: %+v", scheduler.MaxNameBytes, reps[0])
+	}
+}
