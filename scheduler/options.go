@@ -10,6 +10,11 @@ const (
 	// disagree while each tick still runs exactly once. It is capped per
 	// schedule at half the schedule's interval.
 	DefaultSkewTolerance = 2 * time.Second
+	// MinSkewTolerance is the smallest skew tolerance Add accepts. The
+	// tolerance also covers how late a timer wakes, which is never zero:
+	// with less than this, ordinary latency (a GC pause, a busy CPU)
+	// would make every instance report ticks missed and none run them.
+	MinSkewTolerance = 100 * time.Millisecond
 	// DefaultLeaseTTL is the TTL of a run's lease, renewed while it runs.
 	DefaultLeaseTTL = 30 * time.Second
 )
@@ -29,8 +34,10 @@ type Option func(*options)
 // (default: host name, pid and a random suffix).
 func WithInstanceID(id string) Option { return func(o *options) { o.instance = id } }
 
-// WithSkewTolerance sets how far instances' clocks may disagree (default
-// DefaultSkewTolerance, capped at half each schedule's interval).
+// WithSkewTolerance sets how far instances' clocks, and their wake-ups,
+// may disagree (default DefaultSkewTolerance, capped at half each
+// schedule's interval). Add refuses values below MinSkewTolerance,
+// including zero and negative ones, with ErrInvalidOption.
 func WithSkewTolerance(d time.Duration) Option { return func(o *options) { o.skew = d } }
 
 // WithLocation sets the time zone of specs that have no CRON_TZ= or TZ=

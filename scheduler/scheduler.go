@@ -164,8 +164,8 @@ func (s *Scheduler) newEntry(name, spec string, h Handler, opts []ScheduleOption
 		return nil, fmt.Errorf("%w: schedule %q: timeout %v must be >= 0", ErrInvalidOption, name, o.timeout)
 	case o.jitter < 0 || (interval > 0 && o.jitter >= interval):
 		return nil, fmt.Errorf("%w: schedule %q: jitter %v must be >= 0 and below the interval %v", ErrInvalidOption, name, o.jitter, interval)
-	case s.opts.skew < 0:
-		return nil, fmt.Errorf("%w: schedule %q: skew tolerance %v must be >= 0", ErrInvalidOption, name, s.opts.skew)
+	case s.opts.skew < MinSkewTolerance:
+		return nil, fmt.Errorf("%w: schedule %q: skew tolerance %v is below the minimum %v (MinSkewTolerance)", ErrInvalidOption, name, s.opts.skew, MinSkewTolerance)
 	}
 	skew := s.opts.skew
 	if interval > 0 {

@@ -1,7 +1,10 @@
 package scheduler_test
 
 import (
+	"errors"
+	"math"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -148,5 +151,35 @@ func TestLateWakerBeyondTolerance(t *testing.T) {
 	}
 	if w := f.watcher.waitAttempts(t, 1); w != 1 {
 		t.Fatalf("%d claims won", w)
+	}
+}
+
+// A tolerance of zero (or one below a timer's ordinary lateness) would make
+// every instance report every tick missed: Add refuses it and names the
+// value. The minimum itself still runs a tick whose wake-up was late.
+func TestSkewToleranceBelowMinimumIsRefused(t *testing.T) {
+	ok := func(*ctx.Context) error { return nil }
+	for _, d := range []time.Duration{0, -time.Second, math.MinInt64, time.Nanosecond, scheduler.MinSkewTolerance - 1} {
+		s := scheduler.New(newPorts(t).Ports, scheduler.WithSkewTolerance(d))
+		err := s.Add("s", "@every 1m", ok)
+		if !errors.Is(err, scheduler.ErrInvalidOption) || !strings.Contains(err.Error(), d.String()) {
+			t.Errorf("WithSkewTolerance(%v): Add = %v, want ErrInvalidOption naming %v", d, err, d)
+		}
+	}
+
+	base := clockwork.NewFakeClockAt(time.Date(2026, 12, 1, 0, 0, 30, 0, time.UTC))
+	rec := newRecorder()
+	s := scheduler.New(&ctx.Ports{
+		Locks:  locks.NewMemory(locks.WithClock(base)),
+		Clock:  shiftedClock{Clock: base, lateBy: scheduler.MinSkewTolerance / 2},
+		Logger: zaptest.NewLogger(t),
+	}, scheduler.WithSkewTolerance(scheduler.MinSkewTolerance), scheduler.WithHook(rec))
+	mustAdd(t, s, "s", "@every 1m", ok)
+	start(t, s)
+	blockUntil(t, base, 1)
+	base.Advance(30*time.Second + scheduler.MinSkewTolerance/2)
+	reps := rec.waitFor(t, "the late wake-up's run", func(r []scheduler.Report) bool { return len(r) == 1 })
+	if reps[0].Outcome != scheduler.Ran {
+		t.Fatalf("woke %v late with tolerance %v: %+v", scheduler.MinSkewTolerance/2, scheduler.MinSkewTolerance, reps[0])
 	}
 }
