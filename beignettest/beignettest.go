@@ -1,10 +1,20 @@
 // Package beignettest gives an app's tests the ports a handler expects,
 // wired to in-memory locks on a fake clock, so time-based logic is tested by
 // advancing the clock rather than by sleeping.
+//
+// The test that a schedule runs once a minute:
+//
+//	tp := beignettest.CreateTestPorts(t)
+//	s := scheduler.New(tp.Ports)
+//	_ = s.Add("digest", "* * * * *", SendDigest)
+//	_ = s.Start()
+//	t.Cleanup(func() { _ = s.Stop(context.Background()) })
+//	tp.Advance(3 * time.Minute) // three runs, finished when Advance returns
 package beignettest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 	"go.uber.org/zap/zaptest"
@@ -20,25 +30,62 @@ type TestPorts struct {
 	Ports *ctx.Ports
 	// Locks is Ports.Locks as its concrete type, for Leases().
 	Locks *locks.Memory
-	// Clock is Ports.Clock as a fake clock: Advance moves time.
+	// Clock is Ports.Clock as a fake clock. Prefer Advance, which also
+	// waits for the work that moving the clock made due.
 	Clock *clockwork.FakeClock
+
+	t    testing.TB
+	work *work
 }
+
+// Option configures CreateTestPorts.
+type Option func(*config)
+
+type config struct {
+	start time.Time
+}
+
+// DefaultStart returns the instant the fake clock starts at unless StartAt
+// says otherwise: Wednesday 2026-01-07 00:00:07.75 UTC. It is 7.75 s past a
+// minute boundary, clear of the skew tolerance of every tick of a spec of a
+// second or more (every second, every 2, 3, 5, 10 or 15 seconds, every
+// minute, hour or day), so no schedule runs at Start and an every-minute
+// schedule's first tick is 00:01:00.
+func DefaultStart() time.Time {
+	return time.Date(2026, time.January, 7, 0, 0, 7, 750_000_000, time.UTC)
+}
+
+// StartAt starts the fake clock at t instead of DefaultStart. A clock
+// started on a tick, or within the scheduler's skew tolerance after one,
+// runs that tick at Start.
+func StartAt(t time.Time) Option { return func(c *config) { c.start = t } }
 
 // CreateTestPorts returns ports on in-memory locks and a fake clock, logging
 // through t. Stop every goroutine that logs before the test ends: zaptest
 // fails a test that is logged to after it finished.
-func CreateTestPorts(t testing.TB) *TestPorts {
+func CreateTestPorts(t testing.TB, opts ...Option) *TestPorts {
 	t.Helper()
-	clock := clockwork.NewFakeClock()
+	c := config{start: DefaultStart()}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.start.IsZero() {
+		t.Fatal("beignettest: StartAt(zero time): pass the instant the test starts at")
+	}
+	clock := clockwork.NewFakeClockAt(c.start)
 	mem := locks.NewMemory(locks.WithClock(clock))
+	w := newWork(clock)
 	return &TestPorts{
 		Ports: &ctx.Ports{
 			Locks:  mem,
 			Clock:  clock,
 			Logger: zaptest.NewLogger(t),
+			Work:   w,
 		},
 		Locks: mem,
 		Clock: clock,
+		t:     t,
+		work:  w,
 	}
 }
 
@@ -46,4 +93,53 @@ func CreateTestPorts(t testing.TB) *TestPorts {
 // the test ends.
 func (p *TestPorts) Context(t testing.TB) *ctx.Context {
 	return ctx.New(t.Context(), p.Ports)
+}
+
+// maxSteps bounds the wake-ups one Advance steps through, so that a jump
+// of years over a busy schedule fails clearly instead of running for hours.
+const maxSteps = 1_000_000
+
+// patience is how long, in real time, Advance waits for the work due at
+// one step before it fails the test naming what is still in flight.
+const patience = 10 * time.Second
+
+// Advance moves the fake clock forward by d, stepping through every wake-up
+// due on the way: each schedule's tick, each task's and drain's interval,
+// each jitter. At each step it waits until the work that step made due
+// (schedule runs, task passes, drains) has finished, or is asleep on the
+// clock again. It returns once all the work due by the new time has
+// finished, so the test can assert on its effects at once.
+//
+// Call it from the test's goroutine. A handler that itself waits on the
+// clock (Sleep, After, a lease's Wait) keeps its run in flight; Advance
+// then fails the test after 10 s of real time, naming the run: drive such a test
+// with Clock.Advance and wait on the handler's effects.
+func (p *TestPorts) Advance(d time.Duration) {
+	p.t.Helper()
+	if d < 0 {
+		p.t.Fatalf("beignettest: Advance(%v): the clock only moves forward", d)
+	}
+	now := p.Clock.Now()
+	end := now.Add(d)
+	if end.Before(now) {
+		p.t.Fatalf("beignettest: Advance(%v): beyond the last representable time", d)
+	}
+	for steps := 0; ; steps++ {
+		if err := p.work.waitIdle(patience); err != nil {
+			p.t.Fatalf("beignettest: Advance(%v) at %v: %v", d, p.Clock.Now(), err)
+		}
+		at, ok := p.work.next(end)
+		if !ok {
+			break
+		}
+		if steps == maxSteps {
+			p.t.Fatalf("beignettest: Advance(%v): more than %d wake-ups on the way; advance less at a time", d, maxSteps)
+		}
+		p.work.wake(at)
+		p.Clock.Advance(max(at.Sub(p.Clock.Now()), 0))
+	}
+	p.Clock.Advance(max(end.Sub(p.Clock.Now()), 0))
+	if err := p.work.waitIdle(patience); err != nil {
+		p.t.Fatalf("beignettest: Advance(%v) at %v: %v", d, p.Clock.Now(), err)
+	}
 }

@@ -11,6 +11,7 @@ package ctx
 
 import (
 	"context"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/redis/go-redis/v9"
@@ -34,6 +35,40 @@ type Ports struct {
 	Clock clockwork.Clock
 	// Logger is the app's structured logger.
 	Logger *zap.Logger
+	// Work, when set, is told about the work in flight, so that a test
+	// moving a fake clock knows when the work it made due has finished.
+	// beignettest sets it; an app leaves it nil.
+	Work Tracker
+}
+
+// Tracker counts work in flight. The scheduler and the outbox's drains
+// report every run, pass and wake-up to it.
+type Tracker interface {
+	// Begin records that the work named what started; end records that
+	// it finished.
+	Begin(what string) (end func())
+	// Sleep records that the caller, having armed a timer of duration d
+	// on the ports' Clock, is about to block until it fires. From the
+	// moment the clock reaches it, the caller counts as work in flight
+	// until it calls woke, which it does after it has begun its next
+	// work (or decided to stop), so no instant is left uncounted.
+	Sleep(what string, d time.Duration) (woke func())
+}
+
+// Begin is Work.Begin, or a no-op when no tracker is set.
+func (p *Ports) Begin(what string) (end func()) {
+	if p.Work == nil {
+		return func() {}
+	}
+	return p.Work.Begin(what)
+}
+
+// Sleep is Work.Sleep, or a no-op when no tracker is set.
+func (p *Ports) Sleep(what string, d time.Duration) (woke func()) {
+	if p.Work == nil {
+		return func() {}
+	}
+	return p.Work.Sleep(what, d)
 }
 
 // RedisLocks is the escape hatch to the Redis behind the Locks port.

@@ -3,6 +3,7 @@ package ctx_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -26,5 +27,31 @@ func TestContextCarriesParentAndPorts(t *testing.T) {
 	cancel()
 	if asContext.Err() == nil {
 		t.Fatal("parent's cancellation not seen through the Context")
+	}
+}
+
+// Without a tracker, counting work is free and harmless.
+func TestWorkWithoutTracker(t *testing.T) {
+	p := &ctx.Ports{}
+	p.Begin("run")()
+	p.Sleep("loop", time.Second)()
+}
+
+type countingTracker struct{ begun, slept int }
+
+func (c *countingTracker) Begin(string) func()                { c.begun++; return func() { c.begun-- } }
+func (c *countingTracker) Sleep(string, time.Duration) func() { c.slept++; return func() { c.slept-- } }
+
+func TestWorkGoesToTheTracker(t *testing.T) {
+	tr := &countingTracker{}
+	p := &ctx.Ports{Work: tr}
+	end, woke := p.Begin("run"), p.Sleep("loop", time.Second)
+	if tr.begun != 1 || tr.slept != 1 {
+		t.Fatalf("tracker saw %+v", tr)
+	}
+	end()
+	woke()
+	if tr.begun != 0 || tr.slept != 0 {
+		t.Fatalf("tracker saw %+v after the ends", tr)
 	}
 }

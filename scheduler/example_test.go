@@ -2,6 +2,7 @@ package scheduler_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -18,7 +19,10 @@ import (
 // RunDailyReport is a handler: it learns which tick it serves, and passes the
 // lease's fencing token to whatever it writes.
 func RunDailyReport(c *ctx.Context) error {
-	run, _ := scheduler.RunFrom(c)
+	run, ok := scheduler.RunFrom(c)
+	if !ok {
+		return errors.New("RunDailyReport runs under the scheduler")
+	}
 	fmt.Println("report for", run.Tick.Format(time.DateTime), "token > 0:", run.Lease.FencingToken() > 0)
 	return nil
 }
@@ -50,4 +54,23 @@ func ExampleScheduler() {
 	<-done
 	_ = s.Stop(context.Background())
 	// Output: report for 2026-12-01 07:00:00 token > 0: true
+}
+
+// A handler's unit test calls it directly, in a run built with WithRun and
+// a lease taken from the test's locks.
+func ExampleWithRun() {
+	mem := locks.NewMemory()
+	res, err := mem.Acquire(context.Background(), "schedule:daily-report", locks.Options{TTL: time.Minute})
+	if err != nil || !res.Acquired {
+		panic(err)
+	}
+	defer res.Lease.Release(context.Background())
+	run := scheduler.Run{Schedule: "daily-report", Tick: time.Date(2026, 12, 1, 7, 0, 0, 0, time.UTC), Lease: res.Lease}
+	c := ctx.New(scheduler.WithRun(context.Background(), run), &ctx.Ports{Locks: mem})
+	fmt.Println(RunDailyReport(c))
+	fmt.Println(RunDailyReport(ctx.New(context.Background(), &ctx.Ports{Locks: mem})))
+	// Output:
+	// report for 2026-12-01 07:00:00 token > 0: true
+	// <nil>
+	// RunDailyReport runs under the scheduler
 }

@@ -34,24 +34,37 @@ type runKey struct{}
 // Timeout passes. It wraps context.DeadlineExceeded.
 var ErrTimeout = fmt.Errorf("scheduler: run timed out: %w", context.DeadlineExceeded)
 
-// RunFrom returns the run a handler's ctx belongs to.
-func RunFrom(c context.Context) (Run, bool) {
-	r, ok := c.Value(runKey{}).(Run)
-	return r, ok
+// RunFrom returns the run a handler's ctx belongs to. ok is false outside
+// a run, and for a run without a Lease, so a handler that checks ok can use
+// run.Lease:
+//
+//	run, ok := scheduler.RunFrom(ctx)
+//	if !ok {
+//		return errors.New("not called by the scheduler")
+//	}
+//	token := run.Lease.FencingToken()
+func RunFrom(c context.Context) (r Run, ok bool) {
+	r, ok = c.Value(runKey{}).(Run)
+	if !ok || r.Lease == nil {
+		return Run{}, false
+	}
+	return r, true
+}
+
+// WithRun returns a ctx, derived from parent, that RunFrom reports r in:
+// the inverse of RunFrom, for calling a handler directly in a unit test
+// with a lease taken from the test's locks. r.Lease must be set (RunFrom
+// reports no run otherwise).
+func WithRun(parent context.Context, r Run) context.Context {
+	return context.WithValue(parent, runKey{}, r)
 }
 
 // run claims tick for this instance and, if it won, runs the handler under
 // the schedule's lease.
-func (s *Scheduler) run(e *entry, tick time.Time) {
+func (s *Scheduler) run(e *entry, tick time.Time, b *busy) {
 	clock := s.ports.Clock
-	if e.o.jitter > 0 {
-		t := clock.NewTimer(rand.N(e.o.jitter))
-		select {
-		case <-t.Chan():
-		case <-s.loopCtx.Done():
-			t.Stop()
-			return
-		}
+	if e.o.jitter > 0 && b.sleep(rand.N(e.o.jitter), s.loopCtx.Done(), nil) == wokeByStop {
+		return
 	}
 	next := e.sched.Next(tick)
 	interval := next.Sub(tick)
@@ -113,7 +126,7 @@ func (s *Scheduler) run(e *entry, tick time.Time) {
 
 // call runs the handler with the run's timeout, recovering a panic.
 func (s *Scheduler) call(e *entry, lctx context.Context, r Run) (outcome Outcome, err error) {
-	hctx, cancel := context.WithCancelCause(context.WithValue(lctx, runKey{}, r))
+	hctx, cancel := context.WithCancelCause(WithRun(lctx, r))
 	defer cancel(nil)
 	if e.o.timeout > 0 {
 		// On Ports.Clock, so a fake clock's Advance times runs out.

@@ -129,8 +129,7 @@ func (s *Scheduler) Add(name, spec string, h Handler, opts ...ScheduleOption) er
 	s.order = append(s.order, e)
 	s.counts[name] = make(map[Outcome]uint64)
 	if s.state == stateRunning {
-		s.loops.Add(1)
-		go s.loop(e)
+		s.startLoop(e)
 	}
 	return nil
 }
@@ -185,12 +184,10 @@ func (s *Scheduler) Start() error {
 	s.loopCtx, s.stopLoops = context.WithCancel(context.Background())
 	s.runCtx, s.cancelRuns = context.WithCancelCause(context.Background())
 	for _, e := range s.order {
-		s.loops.Add(1)
-		go s.loop(e)
+		s.startLoop(e)
 	}
 	for _, t := range s.tasks {
-		s.loops.Add(1)
-		go s.taskLoop(t)
+		s.startTaskLoop(t)
 	}
 	s.log.Info("scheduler started", zap.String("instance", s.opts.instance),
 		zap.Int("schedules", len(s.order)), zap.Int("tasks", len(s.tasks)))
@@ -242,9 +239,18 @@ func (s *Scheduler) Counts(name string) map[Outcome]uint64 {
 	return out
 }
 
+// startLoop starts e's loop, counted as work in flight from now until it
+// first sleeps.
+func (s *Scheduler) startLoop(e *entry) {
+	b := begin(s.ports, "schedule "+e.name)
+	s.loops.Add(1)
+	go s.loop(e, b)
+}
+
 // loop waits for each tick of e and launches its run.
-func (s *Scheduler) loop(e *entry) {
+func (s *Scheduler) loop(e *entry, b *busy) {
 	defer s.loops.Done()
+	defer b.done()
 	clock := s.ports.Clock
 	now := clock.Now()
 	next := e.sched.Next(now)
@@ -260,12 +266,8 @@ func (s *Scheduler) loop(e *entry) {
 	}
 	for !next.IsZero() {
 		if d := next.Sub(clock.Now()); d > 0 {
-			t := clock.NewTimer(d)
-			select {
-			case <-s.loopCtx.Done():
-				t.Stop()
+			if b.sleep(d, s.loopCtx.Done(), nil) == wokeByStop {
 				return
-			case <-t.Chan():
 			}
 		}
 		if s.loopCtx.Err() != nil {
@@ -289,10 +291,12 @@ func (s *Scheduler) loop(e *entry) {
 }
 
 func (s *Scheduler) launch(e *entry, tick time.Time) {
+	b := begin(s.ports, "run "+e.name+" "+tick.UTC().Format(time.RFC3339Nano))
 	s.runs.Add(1)
 	go func() {
 		defer s.runs.Done()
-		s.run(e, tick)
+		defer b.done()
+		s.run(e, tick, b)
 	}()
 }
 

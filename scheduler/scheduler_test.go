@@ -386,3 +386,23 @@ func TestNameLengthCoversTheClaimKey(t *testing.T) {
 		t.Fatalf("a %d-byte name's tick: %+v", scheduler.MaxNameBytes, reps[0])
 	}
 }
+
+// RunFrom finds a run only where the scheduler, or WithRun with a lease,
+// put one: a handler that checks ok can use run.Lease.
+func TestRunFromAndWithRun(t *testing.T) {
+	if _, ok := scheduler.RunFrom(context.Background()); ok {
+		t.Fatal("a run outside the scheduler")
+	}
+	if _, ok := scheduler.RunFrom(scheduler.WithRun(context.Background(), scheduler.Run{Schedule: "x"})); ok {
+		t.Fatal("a run without a lease was reported")
+	}
+	res, err := locks.NewMemory().Acquire(context.Background(), "schedule:x", locks.Options{TTL: time.Minute})
+	if err != nil || !res.Acquired {
+		t.Fatal(res, err)
+	}
+	want := scheduler.Run{Schedule: "x", Tick: time.Unix(60, 0), Lease: res.Lease, Instance: "test"}
+	got, ok := scheduler.RunFrom(scheduler.WithRun(context.Background(), want))
+	if !ok || got != want {
+		t.Fatalf("RunFrom = %+v, %v; want %+v", got, ok, want)
+	}
+}

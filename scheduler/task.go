@@ -75,28 +75,26 @@ func (s *Scheduler) AddTask(t Task) error {
 	s.tasks[t.Name] = &t
 	s.counts[t.Name] = make(map[Outcome]uint64)
 	if s.state == stateRunning {
-		s.loops.Add(1)
-		go s.taskLoop(&t)
+		s.startTaskLoop(&t)
 	}
 	return nil
+}
+
+// startTaskLoop starts t's loop, counted as work in flight from now until
+// it first sleeps.
+func (s *Scheduler) startTaskLoop(t *Task) {
+	b := begin(s.ports, "task "+t.Name)
+	s.loops.Add(1)
+	go s.taskLoop(t, b)
 }
 
 // taskLoop runs passes of t until Stop. Passes run on the loop's goroutine:
 // a task never overlaps itself on one instance, and the lease keeps other
 // instances out.
-func (s *Scheduler) taskLoop(t *Task) {
+func (s *Scheduler) taskLoop(t *Task, b *busy) {
 	defer s.loops.Done()
-	clock := s.ports.Clock
-	for {
-		timer := clock.NewTimer(t.Interval)
-		select {
-		case <-s.loopCtx.Done():
-			timer.Stop()
-			return
-		case <-timer.Chan():
-		case <-t.Wake:
-			timer.Stop()
-		}
+	defer b.done()
+	for b.sleep(t.Interval, s.loopCtx.Done(), t.Wake) != wokeByStop {
 		if s.loopCtx.Err() != nil {
 			// A wake that raced Stop must not start a pass.
 			return

@@ -12,6 +12,12 @@ import (
 // TestPorts are the ports of one test; see beignettest.TestPorts.
 type TestPorts = beignettest.TestPorts
 
+// Option configures CreateTestPorts; see beignettest.Option.
+type Option = beignettest.Option
+
 // CreateTestPorts returns in-memory locks on a fake clock; see
 // beignettest.CreateTestPorts.
-func CreateTestPorts(t testing.TB) *TestPorts { return beignettest.CreateTestPorts(t) }
+func CreateTestPorts(t testing.TB, opts ...Option) *TestPorts {
+	t.Helper()
+	return beignettest.CreateTestPorts(t, opts...)
+}

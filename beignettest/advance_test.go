@@ -1,0 +1,197 @@
+package beignettest_test
+
+import (
+	"context"
+	"math"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/beignet-go/beignet/beignettest"
+	"github.com/beignet-go/beignet/ctx"
+	"github.com/beignet-go/beignet/locks"
+	"github.com/beignet-go/beignet/scheduler"
+)
+
+// reports records every run report, safe for the scheduler's goroutines.
+type reports struct {
+	mu   sync.Mutex
+	list []scheduler.Report
+}
+
+func (r *reports) OnRun(rep scheduler.Report) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.list = append(r.list, rep)
+}
+
+func (r *reports) all() []scheduler.Report {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]scheduler.Report(nil), r.list...)
+}
+
+func startEveryMinute(t *testing.T, tp *beignettest.TestPorts, h scheduler.Handler) *reports {
+	t.Helper()
+	rec := &reports{}
+	s := scheduler.New(tp.Ports, scheduler.WithHook(rec))
+	if err := s.Add("every-minute", "* * * * *", h); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Stop(context.Background()) })
+	return rec
+}
+
+func noop(*ctx.Context) error { return nil }
+
+// The test a user writes first: three Advances of a minute, three runs on
+// the first three minute boundaries, every one ran.
+func TestThreeMinutesThreeRuns(t *testing.T) {
+	tp := beignettest.CreateTestPorts(t)
+	rec := startEveryMinute(t, tp, noop)
+	start := tp.Clock.Now()
+	for range 3 {
+		tp.Advance(time.Minute)
+	}
+	got := rec.all()
+	if len(got) != 3 {
+		t.Fatalf("%d runs, want 3: %+v", len(got), got)
+	}
+	first := start.Truncate(time.Minute).Add(time.Minute)
+	for i, r := range got {
+		if want := first.Add(time.Duration(i) * time.Minute); r.Outcome != scheduler.Ran || !r.Tick.Equal(want) {
+			t.Errorf("run %d: %s at %v, want ran at %v (%v)", i, r.Outcome, r.Tick, want, r.Err)
+		}
+	}
+}
+
+// One long jump runs every tick on the way, none missed.
+func TestAnHourIsSixtyRuns(t *testing.T) {
+	tp := beignettest.CreateTestPorts(t)
+	rec := startEveryMinute(t, tp, noop)
+	tp.Advance(time.Hour)
+	got := rec.all()
+	if len(got) != 60 {
+		t.Fatalf("%d runs, want 60", len(got))
+	}
+	for _, r := range got {
+		if r.Outcome != scheduler.Ran {
+			t.Fatalf("%s at %v: %v", r.Outcome, r.Tick, r.Err)
+		}
+	}
+}
+
+// Advance returns only after the handler has returned, so its effects are
+// visible without waiting.
+func TestAdvanceWaitsForTheHandler(t *testing.T) {
+	tp := beignettest.CreateTestPorts(t)
+	var mu sync.Mutex
+	var tokens []uint64
+	startEveryMinute(t, tp, func(c *ctx.Context) error {
+		run, ok := scheduler.RunFrom(c)
+		if !ok {
+			t.Error("no run in the handler's ctx")
+			return nil
+		}
+		// Real work takes real time: the handler takes another lease.
+		if err := c.Ports.Locks.WithLease(c, "report:render", locks.Options{TTL: time.Minute}, func(context.Context, locks.Lease) error {
+			return nil
+		}); err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		tokens = append(tokens, run.Lease.FencingToken())
+		return nil
+	})
+	tp.Advance(2 * time.Minute)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(tokens) != 2 || tokens[1] <= tokens[0] {
+		t.Fatalf("fencing tokens %v, want two, rising", tokens)
+	}
+}
+
+func TestDefaultStartIsBetweenTicks(t *testing.T) {
+	tp := beignettest.CreateTestPorts(t)
+	if got, want := tp.Clock.Now(), beignettest.DefaultStart(); !got.Equal(want) {
+		t.Fatalf("clock starts at %v, want %v", got, want)
+	}
+	rec := startEveryMinute(t, tp, noop)
+	tp.Advance(0)
+	if got := rec.all(); len(got) != 0 {
+		t.Fatalf("ran at start: %+v", got)
+	}
+}
+
+func TestStartAt(t *testing.T) {
+	at := time.Date(2030, 5, 6, 6, 59, 30, 0, time.UTC)
+	tp := beignettest.CreateTestPorts(t, beignettest.StartAt(at))
+	if !tp.Clock.Now().Equal(at) {
+		t.Fatalf("clock at %v, want %v", tp.Clock.Now(), at)
+	}
+	rec := startEveryMinute(t, tp, noop)
+	tp.Advance(30 * time.Second)
+	if got := rec.all(); len(got) != 1 || !got[0].Tick.Equal(at.Add(30*time.Second)) {
+		t.Fatalf("runs %+v, want one at 07:00", got)
+	}
+}
+
+// Without schedules, Advance only moves the clock, by any amount.
+func TestAdvanceEdges(t *testing.T) {
+	tp := beignettest.CreateTestPorts(t)
+	start := tp.Clock.Now()
+	tp.Advance(0)
+	tp.Advance(math.MaxInt64)
+	if got := tp.Clock.Since(start); got != math.MaxInt64 {
+		t.Fatalf("moved %v", got)
+	}
+}
+
+// A task (an outbox drain is one) passes once per interval on the way.
+func TestAdvanceStepsThroughTasks(t *testing.T) {
+	tp := beignettest.CreateTestPorts(t)
+	s := scheduler.New(tp.Ports)
+	var mu sync.Mutex
+	passes := 0
+	if err := s.AddTask(scheduler.Task{Name: "drain", Key: "outbox:test", Interval: time.Second,
+		Run: func(context.Context, locks.Lease) error {
+			mu.Lock()
+			defer mu.Unlock()
+			passes++
+			return nil
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Stop(context.Background()) })
+	tp.Advance(10 * time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	if passes != 10 {
+		t.Fatalf("%d passes in 10 s, want 10", passes)
+	}
+}
+
+// A jittered run sleeps on the clock too: Advance steps through its delay.
+func TestAdvanceStepsThroughJitter(t *testing.T) {
+	tp := beignettest.CreateTestPorts(t)
+	rec := &reports{}
+	s := scheduler.New(tp.Ports, scheduler.WithHook(rec))
+	if err := s.Add("jittered", "* * * * *", noop, scheduler.Jitter(30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Stop(context.Background()) })
+	tp.Advance(3*time.Minute + 30*time.Second)
+	if got := rec.all(); len(got) != 3 {
+		t.Fatalf("%d runs, want 3: %+v", len(got), got)
+	}
+}

@@ -1,0 +1,60 @@
+package scheduler
+
+import (
+	"time"
+
+	"github.com/beignet-go/beignet/ctx"
+)
+
+// busy is one goroutine's account of its work with Ports.Work: busy from
+// begin until done, except while it sleeps on the clock. Without a tracker
+// every call is a no-op.
+type busy struct {
+	ports *ctx.Ports
+	what  string
+	end   func()
+}
+
+// begin counts work as in flight. Call it before starting the goroutine
+// that does the work, so that the work is counted from the moment it is
+// due.
+func begin(ports *ctx.Ports, what string) *busy {
+	return &busy{ports: ports, what: what, end: ports.Begin(what)}
+}
+
+// done ends the work. It may be called more than once.
+func (b *busy) done() {
+	b.end()
+	b.end = func() {}
+}
+
+type wakeReason int
+
+const (
+	wokeByClock wakeReason = iota
+	wokeByStop
+	wokeByWake
+)
+
+// sleep waits d on the clock, or until stop or wake delivers (either may
+// be nil), counting the goroutine as idle meanwhile. It is in flight again
+// before the tracker stops counting the wake-up, so no instant between the
+// two is uncounted.
+func (b *busy) sleep(d time.Duration, stop <-chan struct{}, wake <-chan struct{}) wakeReason {
+	t := b.ports.Clock.NewTimer(d)
+	woke := b.ports.Sleep(b.what, d)
+	b.end()
+	var why wakeReason
+	select {
+	case <-t.Chan():
+	case <-stop:
+		t.Stop()
+		why = wokeByStop
+	case <-wake:
+		t.Stop()
+		why = wokeByWake
+	}
+	b.end = b.ports.Begin(b.what)
+	woke()
+	return why
+}
