@@ -7,7 +7,7 @@ import (
 	"github.com/beignet-go/beignet/scheduler"
 )
 
-// ParseSpec takes user input: it must never panic, and a spec it accepts
+// ParseSpecAt takes user input: it must never panic, and a spec it accepts
 // must give ticks that move forward.
 func FuzzParseSpec(f *testing.F) {
 	for _, s := range []string{
@@ -20,7 +20,7 @@ func FuzzParseSpec(f *testing.F) {
 	}
 	from := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, spec string) {
-		s, err := scheduler.ParseSpec(spec, time.UTC)
+		s, err := scheduler.ParseSpecAt(spec, time.UTC, from)
 		if err != nil {
 			return
 		}

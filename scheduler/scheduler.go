@@ -147,7 +147,8 @@ func (s *Scheduler) newEntry(name, spec string, h Handler, opts []ScheduleOption
 	if h == nil {
 		return nil, fmt.Errorf("%w for schedule %q", ErrNilHandler, name)
 	}
-	sched, err := ParseSpec(spec, s.opts.loc)
+	now := s.ports.Clock.Now()
+	sched, err := ParseSpecAt(spec, s.opts.loc, now)
 	if err != nil {
 		return nil, fmt.Errorf("schedule %q: %w", name, err)
 	}
@@ -155,7 +156,7 @@ func (s *Scheduler) newEntry(name, spec string, h Handler, opts []ScheduleOption
 	for _, f := range append(append([]ScheduleOption(nil), s.opts.sched...), opts...) {
 		f(&o)
 	}
-	interval := minInterval(sched, time.Now())
+	interval := minInterval(sched, now)
 	switch {
 	case o.ttl <= 0:
 		return nil, fmt.Errorf("%w: schedule %q: lease TTL %v must be > 0", ErrInvalidOption, name, o.ttl)

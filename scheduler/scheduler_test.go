@@ -406,3 +406,31 @@ func TestRunFromAndWithRun(t *testing.T) {
 		t.Fatalf("RunFrom = %+v, %v; want %+v", got, ok, want)
 	}
 }
+
+// Add reads time only from Ports.Clock, also when it checks a spec: at a
+// fake 2097-03-01, Feb 29 is seven years away (2100 is no leap year), past
+// the five years cron looks ahead, so the spec is refused; and from a fake
+// 2027-03-15 the next eight months have no February, so a monthly
+// schedule's interval is 30 days and a 29-day jitter fits.
+func TestSpecChecksUseThePortsClock(t *testing.T) {
+	ok := func(*ctx.Context) error { return nil }
+	at := func(t *testing.T, when time.Time) *scheduler.Scheduler {
+		tp := testports.CreateTestPorts(t)
+		tp.Clock.Advance(when.Sub(tp.Clock.Now()))
+		return scheduler.New(tp.Ports, scheduler.WithLocation(time.UTC))
+	}
+	s := at(t, time.Date(2097, 3, 1, 0, 0, 0, 0, time.UTC))
+	if err := s.Add("leap", "0 0 29 2 *", ok); !errors.Is(err, scheduler.ErrInvalidSpec) {
+		t.Errorf("Add(Feb 29) at 2097-03-01 = %v, want ErrInvalidSpec", err)
+	}
+	s = at(t, time.Date(2027, 3, 15, 0, 0, 0, 0, time.UTC))
+	if err := s.Add("monthly", "0 0 1 * *", ok, scheduler.Jitter(29*24*time.Hour)); err != nil {
+		t.Errorf("Add(monthly, 29-day jitter) at 2027-03-15 = %v, want accepted", err)
+	}
+	if _, err := scheduler.ParseSpecAt("0 0 29 2 *", time.UTC, time.Date(2097, 3, 1, 0, 0, 0, 0, time.UTC)); !errors.Is(err, scheduler.ErrInvalidSpec) {
+		t.Errorf("ParseSpecAt(Feb 29, 2097-03-01) = %v, want ErrInvalidSpec", err)
+	}
+	if _, err := scheduler.ParseSpecAt("0 0 29 2 *", time.UTC, time.Date(2103, 3, 1, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Errorf("ParseSpecAt(Feb 29, 2103-03-01) = %v, want accepted (2104-02-29)", err)
+	}
+}

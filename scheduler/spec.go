@@ -17,8 +17,18 @@ var ErrInvalidSpec = errors.New("scheduler: invalid spec")
 var parser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
 // ParseSpec parses a cron spec into a schedule whose ticks every instance
-// computes identically. Specs without a time zone prefix use loc.
+// computes identically. Specs without a time zone prefix use loc. A spec
+// with no tick in the five years after the wall clock's now is refused; see
+// ParseSpecAt to check from another time.
 func ParseSpec(spec string, loc *time.Location) (cron.Schedule, error) {
+	return ParseSpecAt(spec, loc, time.Now())
+}
+
+// ParseSpecAt is ParseSpec checked from now instead of the wall clock: the
+// spec is refused if it has no tick in the five years after now (the
+// furthest cron's Next looks). The scheduler passes Ports.Clock's time, so
+// tests on a fake clock see what production would at that date.
+func ParseSpecAt(spec string, loc *time.Location, now time.Time) (cron.Schedule, error) {
 	s, err := parse(spec)
 	if err != nil {
 		return nil, fmt.Errorf("%w %q: %v", ErrInvalidSpec, spec, err)
@@ -35,8 +45,8 @@ func ParseSpec(spec string, loc *time.Location) (cron.Schedule, error) {
 		// ticks.
 		return aligned{every: s.Delay}, nil
 	}
-	if next := s.Next(time.Now()); next.IsZero() {
-		return nil, fmt.Errorf("%w %q: it never fires", ErrInvalidSpec, spec)
+	if next := s.Next(now); next.IsZero() {
+		return nil, fmt.Errorf("%w %q: no tick in the five years after %v", ErrInvalidSpec, spec, now)
 	}
 	return s, nil
 }
