@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"runtime/debug"
 	"time"
 
 	"go.uber.org/zap"
@@ -124,7 +123,8 @@ func (s *Scheduler) run(e *entry, tick time.Time, b *busy) {
 		Outcome: outcome, Duration: clock.Since(start), Err: err})
 }
 
-// call runs the handler with the run's timeout, recovering a panic.
+// call runs the handler with the run's timeout, recovering a panic and
+// surviving runtime.Goexit.
 func (s *Scheduler) call(e *entry, lctx context.Context, r Run) (outcome Outcome, err error) {
 	hctx, cancel := context.WithCancelCause(WithRun(lctx, r))
 	defer cancel(nil)
@@ -133,14 +133,11 @@ func (s *Scheduler) call(e *entry, lctx context.Context, r Run) (outcome Outcome
 		t := s.ports.Clock.AfterFunc(e.o.timeout, func() { cancel(ErrTimeout) })
 		defer t.Stop()
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			s.log.Error("handler panicked", zap.String("schedule", e.name), zap.Time("tick", r.Tick),
-				zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
-			outcome, err = Panicked, fmt.Errorf("scheduler: handler of %q panicked: %v", e.name, p)
-		}
-	}()
-	err = e.handler(ctx.New(hctx, s.ports))
+	x := guard(func() error { return e.handler(ctx.New(hctx, s.ports)) })
+	if o, err := s.abnormal(e.name, r.Tick, x); o != "" {
+		return o, err
+	}
+	err = x.err
 	switch {
 	case lctx.Err() != nil && errors.Is(context.Cause(lctx), locks.ErrLeaseLost):
 		return LeaseLost, err
@@ -187,4 +184,18 @@ func (s *Scheduler) report(r Report) {
 		s.log.Error("run", append(fields, zap.Error(r.Err))...)
 	}
 	s.notify(r)
+}
+
+// abnormal reports a handler that panicked or called runtime.Goexit as the
+// outcome and error of its run or pass; "" if it returned.
+func (s *Scheduler) abnormal(name string, tick time.Time, x exit) (Outcome, error) {
+	switch {
+	case x.panicked:
+		s.log.Error("handler panicked", zap.String("schedule", name), zap.Time("tick", tick),
+			zap.Any("panic", x.value), zap.ByteString("stack", x.stack))
+		return Panicked, fmt.Errorf("scheduler: handler of %q panicked: %v", name, x.value)
+	case x.goexit:
+		return Failed, fmt.Errorf("%q: %w", name, ErrGoexit)
+	}
+	return "", nil
 }

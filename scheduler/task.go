@@ -29,7 +29,8 @@ type Task struct {
 	Wake <-chan struct{}
 	// Run does one pass. Its ctx is cancelled with locks.ErrLeaseLost if
 	// the lease cannot be kept; pass lease.FencingToken() to every store
-	// write.
+	// write. A panic or runtime.Goexit in Run is reported like a
+	// schedule handler's, and the task's next pass still runs.
 	Run func(ctx context.Context, lease locks.Lease) error
 }
 
@@ -107,13 +108,21 @@ func (s *Scheduler) pass(t *Task) {
 	clock := s.ports.Clock
 	start := clock.Now()
 	var token uint64
+	var outcome Outcome // set when Run panicked or called runtime.Goexit
 	err := s.ports.Locks.WithLease(s.runCtx, t.Key, locks.Options{TTL: t.TTL, Metadata: map[string]string{"instance": s.opts.instance}},
 		func(ctx context.Context, lease locks.Lease) error {
 			token = lease.FencingToken()
-			return t.Run(ctx, lease)
+			x := guard(func() error { return t.Run(ctx, lease) })
+			var err error
+			if outcome, err = s.abnormal(t.Name, start, x); outcome != "" {
+				return err
+			}
+			return x.err
 		})
 	r := Report{Schedule: t.Name, Tick: start, Instance: s.opts.instance, FencingToken: token, Duration: clock.Since(start), Err: err}
 	switch {
+	case outcome != "":
+		r.Outcome = outcome
 	case err == nil:
 		r.Outcome = Ran
 	case errors.Is(err, locks.ErrNotAcquired):
