@@ -45,6 +45,11 @@ func (t Task) validate() error {
 	case t.TTL < 0:
 		return fmt.Errorf("%w: task %q: TTL %v must be >= 0", ErrInvalidOption, t.Name, t.TTL)
 	}
+	if t.TTL > 0 {
+		if err := locks.ValidateTTL(t.TTL); err != nil {
+			return fmt.Errorf("%w: task %q: %w", ErrInvalidOption, t.Name, err)
+		}
+	}
 	if err := locks.ValidateKey(t.Key); err != nil {
 		return fmt.Errorf("%w: task %q: %v", ErrInvalidOption, t.Name, err)
 	}
