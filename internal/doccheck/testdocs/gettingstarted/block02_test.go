@@ -1,4 +1,4 @@
-// Code generated from docs/getting-started.md:71 by internal/doccheck -update. DO NOT EDIT.
+// Code generated from docs/getting-started.md by internal/doccheck -update. DO NOT EDIT.
 
 package main
 

@@ -1,4 +1,4 @@
-// Code generated from docs/locks.md:90 by internal/doccheck -update. DO NOT EDIT.
+// Code generated from docs/locks.md by internal/doccheck -update. DO NOT EDIT.
 
 package docs
 

@@ -1,4 +1,4 @@
-// Code generated from docs/scheduler.md:12 by internal/doccheck -update. DO NOT EDIT.
+// Code generated from docs/scheduler.md by internal/doccheck -update. DO NOT EDIT.
 
 package docs
 

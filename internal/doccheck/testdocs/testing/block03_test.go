@@ -1,4 +1,4 @@
-// Code generated from docs/testing.md:86 by internal/doccheck -update. DO NOT EDIT.
+// Code generated from docs/testing.md by internal/doccheck -update. DO NOT EDIT.
 
 package docs
 
