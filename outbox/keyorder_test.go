@@ -2,6 +2,7 @@ package outbox_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -171,4 +172,43 @@ func TestMemoryKeyOrderAcrossInterleavedCommits(t *testing.T) {
 	}
 	drainOnce(t, store, 1, &got)
 	checkKeyOrder(t, got)
+}
+
+// An Enqueue waiting for another transaction's key returns as soon as its
+// ctx is cancelled, with ctx's error.
+func TestPostgresEnqueueWaitingForAKeyHonoursCtx(t *testing.T) {
+	pool := testPool(t)
+	store := newPostgres(t, pool)
+	holder, err := pool.Begin(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback(bg)
+	if _, err := store.Enqueue(bg, holder, msg("t", "K", "held")); err != nil {
+		t.Fatal(err)
+	}
+	waiter, err := pool.Begin(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer waiter.Rollback(bg)
+	ctx, cancel := context.WithCancel(bg)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := store.Enqueue(ctx, waiter, msg("t", "K", "waiting"))
+		done <- err
+	}()
+	if waitBlockedOrDone(t, pool, waiter.Conn().PgConn().PID(), holder.Conn().PgConn().PID(), done) {
+		t.Fatal("Enqueue of a key another transaction holds did not wait")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled Enqueue = %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second): // failure guard only
+		t.Fatal("cancelled Enqueue still waiting")
+	}
 }
