@@ -25,6 +25,7 @@ type Postgres struct {
 	schema     string
 	maxPayload int
 	q          queries
+	ops        operatorQueries
 
 	mu       sync.Mutex
 	listener *listener
@@ -54,6 +55,7 @@ func NewPostgres(pool *pgxpool.Pool, opts ...PostgresOption) (*Postgres, error) 
 		return nil, fmt.Errorf("%w: schema %q: want a lower-case identifier", ErrConfig, p.schema)
 	}
 	p.q = newQueries(p.schema)
+	p.ops = newOperatorQueries(p.schema, p.q.channel)
 	return p, nil
 }
 
