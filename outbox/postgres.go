@@ -27,6 +27,8 @@ type Postgres struct {
 	q          queries
 	ops        operatorQueries
 
+	ownsPool bool // opened by OpenPostgres: Close closes it
+
 	mu       sync.Mutex
 	listener *listener
 }
@@ -262,7 +264,8 @@ func (p *Postgres) Subscribe() (<-chan struct{}, func()) {
 	return p.listener.subscribe()
 }
 
-// Close stops the notification listener. The pool is not closed.
+// Close stops the notification listener. The pool is closed only if
+// OpenPostgres opened it.
 func (p *Postgres) Close() {
 	p.mu.Lock()
 	l := p.listener
@@ -270,6 +273,9 @@ func (p *Postgres) Close() {
 	p.mu.Unlock()
 	if l != nil {
 		l.stop()
+	}
+	if p.ownsPool {
+		p.pool.Close()
 	}
 }
 
