@@ -49,10 +49,15 @@ func Schedule(name, spec string, h Handler, opts ...ScheduleOption) fx.Option {
 func Configure(opts ...Option) fx.Option {
 	var supplied []any
 	for _, o := range opts {
-		supplied = append(supplied, fx.Annotated{Group: "beignet.scheduler.options", Target: o})
+		supplied = append(supplied, fx.Annotated{Group: OptionsGroup, Target: o})
 	}
 	return fx.Supply(supplied...)
 }
+
+// OptionsGroup is the fx value group of Options that Module applies. A
+// provider whose Option needs other dependencies (metrics.Provider's hook
+// does) provides an Option into it with fx.ResultTags(`group:"beignet.scheduler.options"`).
+const OptionsGroup = "beignet.scheduler.options"
 
 type moduleIn struct {
 	fx.In
@@ -64,30 +69,38 @@ type moduleIn struct {
 }
 
 // Module runs the registered schedules within the fx lifecycle: Start on
-// app start, Stop (graceful, up to the stop timeout) on app stop. beignet.New
-// includes it; an app assembled without beignet.New adds it itself.
+// app start, Stop (graceful, up to the stop timeout) on app stop. It
+// provides the *Scheduler, for readiness checks and operators; with no
+// schedule or task registered it is never started. beignet.New includes
+// it; an app assembled without beignet.New adds it itself.
 func Module() fx.Option {
-	return fx.Module("scheduler", fx.Invoke(func(in moduleIn) error {
-		if len(in.Definitions) == 0 && len(in.Tasks) == 0 {
-			return nil
+	return fx.Module("scheduler",
+		fx.Provide(newModule),
+		// Built even when nothing asks for it, since it runs the schedules.
+		fx.Invoke(func(*Scheduler) {}),
+	)
+}
+
+func newModule(in moduleIn) (*Scheduler, error) {
+	s := New(in.Ports, in.Options...)
+	if len(in.Definitions) == 0 && len(in.Tasks) == 0 {
+		return s, nil
+	}
+	for _, d := range in.Definitions {
+		if err := s.Add(d.Name, d.Spec, d.Handler, d.Options...); err != nil {
+			return nil, err
 		}
-		s := New(in.Ports, in.Options...)
-		for _, d := range in.Definitions {
-			if err := s.Add(d.Name, d.Spec, d.Handler, d.Options...); err != nil {
-				return err
-			}
+	}
+	for _, t := range in.Tasks {
+		if err := s.AddTask(t); err != nil {
+			return nil, err
 		}
-		for _, t := range in.Tasks {
-			if err := s.AddTask(t); err != nil {
-				return err
-			}
-		}
-		in.Lifecycle.Append(fx.Hook{
-			OnStart: func(context.Context) error { return s.Start() },
-			OnStop:  s.Stop,
-		})
-		return nil
-	}))
+	}
+	in.Lifecycle.Append(fx.Hook{
+		OnStart: func(context.Context) error { return s.Start() },
+		OnStop:  s.Stop,
+	})
+	return s, nil
 }
 
 // ScheduleWith registers a schedule whose handler is built by constructor,

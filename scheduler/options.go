@@ -2,6 +2,8 @@ package scheduler
 
 import (
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Defaults.
@@ -25,6 +27,8 @@ type options struct {
 	loc      *time.Location
 	hooks    []Hook
 	sched    []ScheduleOption
+
+	tracerProvider trace.TracerProvider
 }
 
 // Option configures a Scheduler.

@@ -41,6 +41,13 @@ type Report struct {
 	FencingToken uint64
 	// Outcome is what became of the tick on this instance.
 	Outcome Outcome
+	// Start is when the run began on this instance, after its jitter and
+	// tick claim: Start minus Tick is the tick's lag. Zero when no run
+	// began (Missed, or the claim itself failed).
+	Start time.Time
+	// Task reports that this is a pass of a Task, whose Tick is its start
+	// rather than a scheduled time.
+	Task bool
 	// Duration is how long the run took, lease included.
 	Duration time.Duration
 	// Err is why a run did not succeed; nil for Ran and SkippedHeld.

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/beignet-go/beignet/ctx"
@@ -48,9 +49,10 @@ var (
 
 // Scheduler runs schedules under leases from Ports.Locks.
 type Scheduler struct {
-	ports *ctx.Ports
-	opts  options
-	log   *zap.Logger
+	ports  *ctx.Ports
+	opts   options
+	log    *zap.Logger
+	tracer trace.Tracer
 
 	mu      sync.Mutex
 	entries map[string]*entry
@@ -58,6 +60,7 @@ type Scheduler struct {
 	tasks   map[string]*Task
 	state   int // stateNew, stateRunning, stateStopped
 	counts  map[string]map[Outcome]uint64
+	beats   map[string]*heartbeat
 
 	loopCtx    context.Context // ends when Stop begins: no new runs
 	stopLoops  context.CancelFunc
@@ -100,9 +103,11 @@ func New(ports *ctx.Ports, opts ...Option) *Scheduler {
 		ports:   ports,
 		opts:    o,
 		log:     log.Named("scheduler"),
+		tracer:  newTracer(o.tracerProvider),
 		entries: make(map[string]*entry),
 		tasks:   make(map[string]*Task),
 		counts:  make(map[string]map[Outcome]uint64),
+		beats:   make(map[string]*heartbeat),
 	}
 }
 
@@ -157,11 +162,9 @@ func (s *Scheduler) newEntry(name, spec string, h Handler, opts []ScheduleOption
 		f(&o)
 	}
 	interval := minInterval(sched, now)
-	if err := locks.ValidateTTL(o.ttl); err != nil {
-		// The backend would refuse it on every tick; say so once, here.
-		return nil, fmt.Errorf("%w: schedule %q: lease TTL: %w", ErrInvalidOption, name, err)
-	}
 	switch {
+	case o.ttl <= 0:
+		return nil, fmt.Errorf("%w: schedule %q: lease TTL %v must be > 0", ErrInvalidOption, name, o.ttl)
 	case o.timeout < 0:
 		return nil, fmt.Errorf("%w: schedule %q: timeout %v must be >= 0", ErrInvalidOption, name, o.timeout)
 	case o.jitter < 0 || (interval > 0 && o.jitter >= interval):
@@ -246,6 +249,7 @@ func (s *Scheduler) Counts(name string) map[Outcome]uint64 {
 // first sleeps.
 func (s *Scheduler) startLoop(e *entry) {
 	b := begin(s.ports, "schedule "+e.name)
+	b.hb = s.heartbeatLocked(e.name)
 	s.loops.Add(1)
 	go s.loop(e, b)
 }

@@ -13,6 +13,9 @@ type busy struct {
 	ports *ctx.Ports
 	what  string
 	end   func()
+	// hb, when set, tells readiness checks when the goroutine means to
+	// wake next and when it did.
+	hb *heartbeat
 }
 
 // begin counts work as in flight. Call it before starting the goroutine
@@ -42,6 +45,11 @@ const (
 // two is uncounted.
 func (b *busy) sleep(d time.Duration, stop <-chan struct{}, wake <-chan struct{}) wakeReason {
 	t := b.ports.Clock.NewTimer(d)
+	if b.hb != nil {
+		now := b.ports.Clock.Now()
+		b.hb.beat(now, now.Add(d))
+		defer func() { b.hb.beat(b.ports.Clock.Now(), time.Time{}) }()
+	}
 	woke := b.ports.Sleep(b.what, d)
 	b.end()
 	var why wakeReason
