@@ -58,10 +58,12 @@ type portsIn struct {
 	Clock      clockwork.Clock
 	Locks      locks.Locks     `optional:"true"`
 	RedisLocks *ctx.RedisLocks `optional:"true"`
+	// Work is set by tests (beignettest's TestPorts.App).
+	Work ctx.Tracker `optional:"true"`
 }
 
 func newPorts(in portsIn) *ctx.Ports {
-	p := &ctx.Ports{Locks: in.Locks, RedisLocks: in.RedisLocks, Clock: in.Clock, Logger: in.Logger}
+	p := &ctx.Ports{Locks: in.Locks, RedisLocks: in.RedisLocks, Clock: in.Clock, Logger: in.Logger, Work: in.Work}
 	if p.Locks == nil {
 		p.Locks = locks.NewMemory(locks.WithClock(in.Clock))
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beignet-go/beignet"
 	"github.com/beignet-go/beignet/beignettest"
 	"github.com/beignet-go/beignet/ctx"
 	"github.com/beignet-go/beignet/locks"
@@ -193,5 +194,34 @@ func TestAdvanceStepsThroughJitter(t *testing.T) {
 	tp.Advance(3*time.Minute + 30*time.Second)
 	if got := rec.all(); len(got) != 3 {
 		t.Fatalf("%d runs, want 3: %+v", len(got), got)
+	}
+}
+
+// A whole app assembled by beignet.New runs on the test's clock, and
+// Advance waits for its schedules.
+func TestAppOnTestPorts(t *testing.T) {
+	tp := beignettest.CreateTestPorts(t)
+	var mu sync.Mutex
+	var ticks []time.Time
+	app := beignet.New(
+		scheduler.Schedule("digest", "* * * * *", func(c *ctx.Context) error {
+			run, _ := scheduler.RunFrom(c)
+			mu.Lock()
+			defer mu.Unlock()
+			ticks = append(ticks, run.Tick)
+			return nil
+		}),
+		tp.App(),
+	)
+	if err := app.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = app.Stop(context.Background()) })
+	tp.Advance(2 * time.Minute)
+	mu.Lock()
+	defer mu.Unlock()
+	first := beignettest.DefaultStart().Truncate(time.Minute).Add(time.Minute)
+	if len(ticks) != 2 || !ticks[0].Equal(first) || !ticks[1].Equal(first.Add(time.Minute)) {
+		t.Fatalf("ticks %v, want %v and the minute after", ticks, first)
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+	"go.uber.org/fx"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/beignet-go/beignet/ctx"
@@ -61,7 +63,7 @@ func DefaultStart() time.Time {
 func StartAt(t time.Time) Option { return func(c *config) { c.start = t } }
 
 // CreateTestPorts returns ports on in-memory locks and a fake clock, logging
-// through t. Stop every goroutine that logs before the test ends: zaptest
+// through t at Info and above. Stop every goroutine that logs before the test ends: zaptest
 // fails a test that is logged to after it finished.
 func CreateTestPorts(t testing.TB, opts ...Option) *TestPorts {
 	t.Helper()
@@ -79,7 +81,7 @@ func CreateTestPorts(t testing.TB, opts ...Option) *TestPorts {
 		Ports: &ctx.Ports{
 			Locks:  mem,
 			Clock:  clock,
-			Logger: zaptest.NewLogger(t),
+			Logger: zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel)),
 			Work:   w,
 		},
 		Locks: mem,
@@ -93,6 +95,22 @@ func CreateTestPorts(t testing.TB, opts ...Option) *TestPorts {
 // the test ends.
 func (p *TestPorts) Context(t testing.TB) *ctx.Context {
 	return ctx.New(t.Context(), p.Ports)
+}
+
+// App returns fx options that run an app assembled by beignet.New on these
+// ports: on Clock, logging through the test, with Advance waiting for the
+// app's schedules and drains. Add it after the app's providers:
+//
+//	app := beignet.New(append(Providers(), tp.App())...)
+//
+// The app's locks are its own: the in-memory default on Clock unless a
+// provider contributes others.
+func (p *TestPorts) App() fx.Option {
+	return fx.Options(
+		fx.Decorate(func(clockwork.Clock) clockwork.Clock { return p.Clock }),
+		fx.Decorate(func(*zap.Logger) *zap.Logger { return p.Ports.Logger }),
+		fx.Provide(func() ctx.Tracker { return p.work }),
+	)
 }
 
 // maxSteps bounds the wake-ups one Advance steps through, so that a jump

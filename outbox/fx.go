@@ -94,6 +94,29 @@ func PostgresProvider(opts PostgresOptions) fx.Option {
 }
 
 func providePostgres(lc fx.Lifecycle, o PostgresOptions, getenv func(string) string) (*Postgres, error) {
+	store, err := o.open(getenv)
+	if err != nil {
+		return nil, err
+	}
+	lc.Append(fx.Hook{
+		OnStart: func(c context.Context) error {
+			if err := store.ping(c); err != nil {
+				return err
+			}
+			return store.Migrate(c)
+		},
+		OnStop: func(context.Context) error {
+			store.Close()
+			return nil
+		},
+	})
+	return store, nil
+}
+
+// open builds the store the options describe (options, then the
+// environment, then the defaults). A pool it opens itself is closed by the
+// store's Close. It does not connect.
+func (o PostgresOptions) open(getenv func(string) string) (*Postgres, error) {
 	pool, owned := o.Pool, false
 	if pool == nil {
 		url, name := o.URL, "PostgresOptions.URL"
@@ -134,21 +157,35 @@ func providePostgres(lc fx.Lifecycle, o PostgresOptions, getenv func(string) str
 		}
 		return nil, err
 	}
-	lc.Append(fx.Hook{
-		OnStart: func(c context.Context) error {
-			if err := pool.Ping(c); err != nil {
-				cc := pool.Config().ConnConfig
-				return fmt.Errorf("outbox: PostgreSQL at %s:%d/%s not reachable: %w", cc.Host, cc.Port, cc.Database, err)
-			}
-			return store.Migrate(c)
-		},
-		OnStop: func(context.Context) error {
-			store.Close()
-			if owned {
-				pool.Close()
-			}
-			return nil
-		},
-	})
+	store.ownsPool = owned
+	return store, nil
+}
+
+// ping says, naming the server, when the database cannot be reached.
+func (p *Postgres) ping(c context.Context) error {
+	if err := p.pool.Ping(c); err != nil {
+		cc := p.pool.Config().ConnConfig
+		return fmt.Errorf("outbox: PostgreSQL at %s:%d/%s not reachable: %w", cc.Host, cc.Port, cc.Database, err)
+	}
+	return nil
+}
+
+// OpenPostgres opens the store as PostgresProvider does (options, then
+// OUTBOX_DATABASE_URL or DATABASE_URL and OUTBOX_SCHEMA, then the defaults)
+// and pings the database, for programs that run outside an fx app, such as
+// the beignet CLI. It does not migrate. Close releases the pool it opened.
+func OpenPostgres(c context.Context, opts PostgresOptions) (*Postgres, error) {
+	return openPostgres(c, opts, os.Getenv)
+}
+
+func openPostgres(c context.Context, opts PostgresOptions, getenv func(string) string) (*Postgres, error) {
+	store, err := opts.open(getenv)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.ping(c); err != nil {
+		store.Close()
+		return nil, err
+	}
 	return store, nil
 }

@@ -6,6 +6,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jonboulle/clockwork"
+)
+
+// Reconnect backoff of the LISTEN connection.
+const (
+	listenMinBackoff = 100 * time.Millisecond
+	listenMaxBackoff = 5 * time.Second
 )
 
 // listener holds one LISTEN connection and fans notifications out to
@@ -20,43 +27,51 @@ type listener struct {
 func startListener(pool *pgxpool.Pool, channel string) *listener {
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &listener{cancel: cancel, done: make(chan struct{})}
-	go l.run(ctx, pool, channel)
+	go l.run(ctx, clockwork.NewRealClock(), func(ctx context.Context) (bool, error) { return l.listen(ctx, pool, channel) })
 	return l
 }
 
-func (l *listener) run(ctx context.Context, pool *pgxpool.Pool, channel string) {
+// run calls listen until ctx ends, backing off between failed attempts.
+// listen reports whether it got as far as listening before it failed.
+func (l *listener) run(ctx context.Context, clock clockwork.Clock, listen func(context.Context) (listening bool, err error)) {
 	defer close(l.done)
-	backoff := 100 * time.Millisecond
+	backoff := listenMinBackoff
 	for ctx.Err() == nil {
-		if err := l.listen(ctx, pool, channel); err == nil || ctx.Err() != nil {
+		listening, err := listen(ctx)
+		if err == nil || ctx.Err() != nil {
 			return
 		}
-		t := time.NewTimer(backoff)
+		if listening {
+			// The connection worked, then dropped: a new outage starts
+			// from the shortest wait, not where the last one left off.
+			backoff = listenMinBackoff
+		}
+		t := clock.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return
-		case <-t.C:
+		case <-t.Chan():
 		}
-		backoff = min(2*backoff, 5*time.Second)
+		backoff = min(2*backoff, listenMaxBackoff)
 	}
 }
 
-func (l *listener) listen(ctx context.Context, pool *pgxpool.Pool, channel string) error {
+func (l *listener) listen(ctx context.Context, pool *pgxpool.Pool, channel string) (listening bool, err error) {
 	// A connection of its own, not the pool's: LISTEN is connection
 	// state, and it waits for as long as the app runs.
 	conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer conn.Close(context.Background())
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
-		return err
+		return false, err
 	}
 	l.wake() // anything committed before LISTEN took effect
 	for {
 		if _, err := conn.WaitForNotification(ctx); err != nil {
-			return err
+			return true, err
 		}
 		l.wake()
 	}

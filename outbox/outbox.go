@@ -33,13 +33,14 @@ const (
 
 // Message is one outbox entry.
 type Message struct {
-	// ID is assigned by the store, increases with enqueue order, and is
-	// what consumers deduplicate by.
+	// ID is assigned by the store and is what consumers deduplicate by.
+	// Among messages with the same key it increases with commit order.
 	ID int64
 	// Topic says what happened, e.g. "report.ready". Required.
 	Topic string
 	// Key orders messages: those with the same non-empty key are
-	// published in enqueue order, and a failing one holds back the rest.
+	// published in the order their transactions committed (their ID
+	// order), and a failing one holds back the rest.
 	Key string
 	// Payload is the message body.
 	Payload []byte

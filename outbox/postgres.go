@@ -25,6 +25,9 @@ type Postgres struct {
 	schema     string
 	maxPayload int
 	q          queries
+	ops        operatorQueries
+
+	ownsPool bool // opened by OpenPostgres: Close closes it
 
 	mu       sync.Mutex
 	listener *listener
@@ -54,6 +57,7 @@ func NewPostgres(pool *pgxpool.Pool, opts ...PostgresOption) (*Postgres, error) 
 		return nil, fmt.Errorf("%w: schema %q: want a lower-case identifier", ErrConfig, p.schema)
 	}
 	p.q = newQueries(p.schema)
+	p.ops = newOperatorQueries(p.schema, p.q.channel)
 	return p, nil
 }
 
@@ -93,6 +97,16 @@ func (p *Postgres) Migrate(ctx context.Context) error {
 
 // Enqueue writes msg in tx and returns its id. The message exists if and
 // only if tx commits; drains listening for notifications wake on commit.
+//
+// A message with a non-empty key first takes a transaction-scoped advisory
+// lock on the key, so another transaction enqueueing the same key waits
+// until tx commits or rolls back. Ids are assigned at insert but become
+// visible at commit; without the lock, a transaction that enqueued first
+// and committed last would have its message published after a later one of
+// the same key. With it, per key, id order is commit order. Enqueue a
+// transaction's keys in a consistent order (sorted, say): two transactions
+// taking the same two keys in opposite orders deadlock, and PostgreSQL
+// aborts one of them.
 func (p *Postgres) Enqueue(ctx context.Context, tx pgx.Tx, msg Message) (int64, error) {
 	if tx == nil {
 		return 0, ErrNoTransaction
@@ -108,9 +122,16 @@ func (p *Postgres) Enqueue(ctx context.Context, tx pgx.Tx, msg Message) (int64, 
 	if payload == nil {
 		payload = []byte{}
 	}
+	// One round trip: the batch runs its statements in order, so the id
+	// is drawn only once the key's lock is held.
+	b := &pgx.Batch{}
+	if msg.Key != "" {
+		b.Queue(p.q.lockKey, p.schema+":"+msg.Key)
+	}
 	var id int64
-	if err := tx.QueryRow(ctx, p.q.enqueue, msg.Topic, msg.Key, payload, headers).Scan(&id); err != nil {
-		return 0, fmt.Errorf("outbox: enqueue %q: %w", msg.Topic, err)
+	b.Queue(p.q.enqueue, msg.Topic, msg.Key, payload, headers).QueryRow(func(row pgx.Row) error { return row.Scan(&id) })
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return 0, fmt.Errorf("outbox: enqueue %q (key %q): %w", msg.Topic, msg.Key, err)
 	}
 	return id, nil
 }
@@ -243,7 +264,8 @@ func (p *Postgres) Subscribe() (<-chan struct{}, func()) {
 	return p.listener.subscribe()
 }
 
-// Close stops the notification listener. The pool is not closed.
+// Close stops the notification listener. The pool is closed only if
+// OpenPostgres opened it.
 func (p *Postgres) Close() {
 	p.mu.Lock()
 	l := p.listener
@@ -252,10 +274,13 @@ func (p *Postgres) Close() {
 	if l != nil {
 		l.stop()
 	}
+	if p.ownsPool {
+		p.pool.Close()
+	}
 }
 
 type queries struct {
-	channel, migrate, enqueue, raiseFence, claim, markPublished, markFailed, deletePublished, get string
+	channel, migrate, lockKey, enqueue, raiseFence, claim, markPublished, markFailed, deletePublished, get string
 }
 
 const columns = `id, topic, key, payload, headers, created_at, available_at, attempts, status, last_error, published_at`
@@ -288,6 +313,10 @@ CREATE TABLE IF NOT EXISTS $S.fences (
 	drain text   PRIMARY KEY,
 	token bigint NOT NULL
 );`),
+		// Held until the enqueueing transaction ends. The 64-bit hash of
+		// schema and key makes collisions (which only serialise two
+		// transactions needlessly) negligible.
+		lockKey: `SELECT pg_advisory_xact_lock(hashtextextended('beignet_outbox_key:' || $1, 0))`,
 		// The NOTIFY is transactional: it is delivered on commit, never
 		// for a rolled-back message.
 		enqueue: r.Replace(`

@@ -31,6 +31,10 @@ func runStoreSuite(t *testing.T, newHarness func(t *testing.T) storeHarness) {
 		"DeadLetter":             testDeadLetter,
 		"Retention":              testRetention,
 		"BadInput":               testBadInput,
+		"OperatorStats":          testOperatorStats,
+		"OperatorDeadLetters":    testOperatorDeadLetters,
+		"OperatorRequeue":        testOperatorRequeue,
+		"OperatorRequeueRace":    testOperatorRequeueRace,
 	}
 	for name, fn := range cases {
 		t.Run(name, func(t *testing.T) { fn(t, newHarness(t)) })

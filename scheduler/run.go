@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"runtime/debug"
 	"time"
 
 	"go.uber.org/zap"
@@ -77,7 +76,7 @@ func (s *Scheduler) run(e *entry, tick time.Time, b *busy) {
 	// it must outlive every instance's chance to reach this tick, which is
 	// the interval plus the clock disagreement either way.
 	claim, err := s.ports.Locks.Acquire(s.runCtx, claimKey(e.name, tick), locks.Options{
-		TTL: interval + 2*e.skew + e.o.jitter + time.Second, Metadata: md,
+		TTL: sumTTL(interval, e.skew, e.skew, e.o.jitter, time.Second), Metadata: md,
 	})
 	if err != nil {
 		s.report(Report{Schedule: e.name, Tick: tick, Instance: s.opts.instance, Outcome: Failed,
@@ -93,11 +92,11 @@ func (s *Scheduler) run(e *entry, tick time.Time, b *busy) {
 	// whose clock is behind ours, so even under OverlapSkip the lease is
 	// awaited for the skew window before the tick counts as overlapping.
 	// Waits never reach into the next tick.
-	wait := 2 * e.skew
+	wait := sumTTL(e.skew, e.skew)
 	if e.o.overlap == OverlapWait {
 		// Up to the next tick (the cap below); a last tick, which has
 		// none, waits one TTL.
-		wait = e.o.ttl + interval
+		wait = sumTTL(e.o.ttl, interval)
 	}
 	if interval > 0 {
 		wait = min(wait, max(next.Sub(clock.Now()), 0))
@@ -127,7 +126,8 @@ func (s *Scheduler) run(e *entry, tick time.Time, b *busy) {
 	s.report(r)
 }
 
-// call runs the handler with the run's timeout, recovering a panic.
+// call runs the handler with the run's timeout, recovering a panic and
+// surviving runtime.Goexit.
 func (s *Scheduler) call(e *entry, lctx context.Context, r Run) (outcome Outcome, err error) {
 	hctx, cancel := context.WithCancelCause(WithRun(lctx, r))
 	defer cancel(nil)
@@ -136,14 +136,11 @@ func (s *Scheduler) call(e *entry, lctx context.Context, r Run) (outcome Outcome
 		t := s.ports.Clock.AfterFunc(e.o.timeout, func() { cancel(ErrTimeout) })
 		defer t.Stop()
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			s.log.Error("handler panicked", zap.String("schedule", e.name), zap.Time("tick", r.Tick),
-				zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
-			outcome, err = Panicked, fmt.Errorf("scheduler: handler of %q panicked: %v", e.name, p)
-		}
-	}()
-	err = e.handler(ctx.New(hctx, s.ports))
+	x := guard(func() error { return e.handler(ctx.New(hctx, s.ports)) })
+	if o, err := s.abnormal(e.name, r.Tick, x); o != "" {
+		return o, err
+	}
+	err = x.err
 	switch {
 	case lctx.Err() != nil && errors.Is(context.Cause(lctx), locks.ErrLeaseLost):
 		return LeaseLost, err
@@ -190,4 +187,18 @@ func (s *Scheduler) report(r Report) {
 		s.log.Error("run", append(fields, zap.Error(r.Err))...)
 	}
 	s.notify(r)
+}
+
+// abnormal reports a handler that panicked or called runtime.Goexit as the
+// outcome and error of its run or pass; "" if it returned.
+func (s *Scheduler) abnormal(name string, tick time.Time, x exit) (Outcome, error) {
+	switch {
+	case x.panicked:
+		s.log.Error("handler panicked", zap.String("schedule", name), zap.Time("tick", tick),
+			zap.Any("panic", x.value), zap.ByteString("stack", x.stack))
+		return Panicked, fmt.Errorf("scheduler: handler of %q panicked: %v", name, x.value)
+	case x.goexit:
+		return Failed, fmt.Errorf("%q: %w", name, ErrGoexit)
+	}
+	return "", nil
 }

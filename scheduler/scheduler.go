@@ -162,9 +162,11 @@ func (s *Scheduler) newEntry(name, spec string, h Handler, opts []ScheduleOption
 		f(&o)
 	}
 	interval := minInterval(sched, now)
+	if err := locks.ValidateTTL(o.ttl); err != nil {
+		// The backend would refuse it on every tick; say so once, here.
+		return nil, fmt.Errorf("%w: schedule %q: lease TTL: %w", ErrInvalidOption, name, err)
+	}
 	switch {
-	case o.ttl <= 0:
-		return nil, fmt.Errorf("%w: schedule %q: lease TTL %v must be > 0", ErrInvalidOption, name, o.ttl)
 	case o.timeout < 0:
 		return nil, fmt.Errorf("%w: schedule %q: timeout %v must be >= 0", ErrInvalidOption, name, o.timeout)
 	case o.jitter < 0 || (interval > 0 && o.jitter >= interval):

@@ -29,7 +29,8 @@ type Task struct {
 	Wake <-chan struct{}
 	// Run does one pass. Its ctx is cancelled with locks.ErrLeaseLost if
 	// the lease cannot be kept; pass lease.FencingToken() to every store
-	// write.
+	// write. A panic or runtime.Goexit in Run is reported like a
+	// schedule handler's, and the task's next pass still runs.
 	Run func(ctx context.Context, lease locks.Lease) error
 }
 
@@ -43,6 +44,11 @@ func (t Task) validate() error {
 		return fmt.Errorf("%w: task %q: interval %v must be > 0", ErrInvalidOption, t.Name, t.Interval)
 	case t.TTL < 0:
 		return fmt.Errorf("%w: task %q: TTL %v must be >= 0", ErrInvalidOption, t.Name, t.TTL)
+	}
+	if t.TTL > 0 {
+		if err := locks.ValidateTTL(t.TTL); err != nil {
+			return fmt.Errorf("%w: task %q: %w", ErrInvalidOption, t.Name, err)
+		}
 	}
 	if err := locks.ValidateKey(t.Key); err != nil {
 		return fmt.Errorf("%w: task %q: %v", ErrInvalidOption, t.Name, err)
@@ -108,14 +114,22 @@ func (s *Scheduler) pass(t *Task) {
 	clock := s.ports.Clock
 	start := clock.Now()
 	var token uint64
+	var outcome Outcome // set when Run panicked or called runtime.Goexit
 	err := s.ports.Locks.WithLease(s.runCtx, t.Key, locks.Options{TTL: t.TTL, Metadata: map[string]string{"instance": s.opts.instance}},
 		func(ctx context.Context, lease locks.Lease) error {
 			token = lease.FencingToken()
-			return t.Run(ctx, lease)
+			x := guard(func() error { return t.Run(ctx, lease) })
+			var err error
+			if outcome, err = s.abnormal(t.Name, start, x); outcome != "" {
+				return err
+			}
+			return x.err
 		})
 	r := Report{Schedule: t.Name, Tick: start, Instance: s.opts.instance, FencingToken: token,
 		Start: start, Task: true, Duration: clock.Since(start), Err: err}
 	switch {
+	case outcome != "":
+		r.Outcome = outcome
 	case err == nil:
 		r.Outcome = Ran
 	case errors.Is(err, locks.ErrNotAcquired):

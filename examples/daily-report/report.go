@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -35,7 +36,10 @@ type Reports interface {
 // DailyReport is the daily-report schedule's handler.
 func DailyReport(reports Reports) scheduler.Handler {
 	return func(c *ctx.Context) error {
-		run, _ := scheduler.RunFrom(c)
+		run, ok := scheduler.RunFrom(c)
+		if !ok {
+			return errors.New("daily report: not in a scheduled run (in a test, build one with scheduler.WithRun)")
+		}
 		r, created, err := reports.Create(c, run.Tick, run.Lease.FencingToken())
 		if err != nil {
 			return fmt.Errorf("daily report for %v: %w", run.Tick, err)

@@ -57,3 +57,11 @@ func (m *memoryReports) count() int {
 	defer m.mu.Unlock()
 	return len(m.reports)
 }
+
+// get returns the report for period, for tests.
+func (m *memoryReports) get(period time.Time) (Report, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.reports[period]
+	return r, ok
+}

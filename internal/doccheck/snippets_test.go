@@ -1,18 +1,16 @@
 package doccheck_test
 
 import (
-	"bytes"
 	"fmt"
 	"go/ast"
 	"go/importer"
-	"go/parser"
 	"go/token"
 	"go/types"
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -21,137 +19,143 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// imports are available to every snippet without an import block.
-var imports = map[string]string{
-	"context":            "context",
-	"errors":             "errors",
-	"fmt":                "fmt",
-	"time":               "time",
-	"testing":            "testing",
-	"pgx":                "github.com/jackc/pgx/v5",
-	"pgxpool":            "github.com/jackc/pgx/v5/pgxpool",
-	"clockwork":          "github.com/jonboulle/clockwork",
-	"redis":              "github.com/redis/go-redis/v9",
-	"maintnotifications": "github.com/redis/go-redis/v9/maintnotifications",
-	"fx":                 "go.uber.org/fx",
-	"zap":                "go.uber.org/zap",
-	"beignet":            "github.com/beignet-go/beignet",
-	"beignettest":        "github.com/beignet-go/beignet/beignettest",
-	"locks":              "github.com/beignet-go/beignet/locks",
-	"lockstest":          "github.com/beignet-go/beignet/locks/lockstest",
-	"outbox":             "github.com/beignet-go/beignet/outbox",
-	"redislocks":         "github.com/beignet-go/beignet/providers/redislocks",
-	"scheduler":          "github.com/beignet-go/beignet/scheduler",
-	"testports":          "github.com/beignet-go/beignet/internal/testports",
-}
-
-// prelude declares what fragments may refer to without defining it.
-const prelude = `
-var (
-	pool      *pgxpool.Pool
-	store     *outbox.Postgres
-	publisher outbox.Publisher
-	ports     *CTX.Ports
-	lease     locks.Lease
-	body      []byte
-)
-func RunDailyReport(c *CTX.Context) error { return nil }
-func RefreshCache(c *CTX.Context) error   { return nil }
-`
-
-var block = regexp.MustCompile("(?s)```go\n(.*?)```")
-
-// Messages that only mean a fragment declares something it does not use.
-var harmless = regexp.MustCompile(`declared and not used|imported and not used|"[^"]+" imported as \w+ and not used|missing return`)
-
-func TestDocSnippets(t *testing.T) {
-	files, _ := filepath.Glob("../../docs/*.md")
-	files = append(files, "../../README.md")
+// Every page's Go blocks compile together as one package of a user's
+// module: names come from the page itself or from what Beignet and its
+// dependencies export.
+func TestDocsCompileAsUserCode(t *testing.T) {
 	imp := exportImporter(t)
-	n := 0
-	for _, path := range files {
-		text, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, m := range block.FindAllSubmatchIndex(text, -1) {
-			code := string(text[m[2]:m[3]])
-			line := bytes.Count(text[:m[2]], []byte("\n")) + 1
-			name := fmt.Sprintf("%s:%d", filepath.Base(path), line)
-			n++
-			t.Run(fmt.Sprintf("%s#%d", filepath.Base(path), i+1), func(t *testing.T) {
-				for _, err := range check(imp, name, code) {
-					t.Error(err)
-				}
-			})
-		}
-	}
-	if n == 0 {
-		t.Fatal("no Go blocks found in the docs")
+	for _, p := range readPages(t) {
+		t.Run(p.name, func(t *testing.T) {
+			_, errs := check(imp, p)
+			for _, err := range errs {
+				t.Error(err)
+			}
+		})
 	}
 }
 
-// check type-checks one code block: a whole file if it has a package
-// clause, top-level declarations if it starts with one, else statements
-// inside a function that has ctx (a context.Context) in scope.
-func check(imp types.Importer, name, code string) []error {
-	var src string
-	switch {
-	case strings.HasPrefix(code, "package "):
-		src = code
-	case isDecls(code):
-		// Declarations see the ctx package as ctx, as in handlers:
-		// func Run(ctx *ctx.Context) error.
-		src = "package snippet\n" + importBlock("ctx") + strings.ReplaceAll(prelude, "CTX", "ctx") + code
-	default:
-		// Statements see ctx as a context.Context, and the package as
-		// bctx.
-		src = "package snippet\n" + importBlock("bctx") + strings.ReplaceAll(prelude, "CTX", "bctx") +
-			"func _(ctx context.Context) error {\n" + code + "\nreturn nil\n}\n"
-	}
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, name, src, parser.SkipObjectResolution)
+var unusedImport = regexp.MustCompile(`^"([^"]+)" imported (?:as (\w+) )?and not used`)
+
+// Only statement blocks, which are fragments of a function, may leave
+// variables unused or end without a return.
+var fragmentOnly = regexp.MustCompile(`declared and not used|missing return`)
+
+// check type-checks page p as one package and returns its sources, with
+// the auto-imports that no block uses left out, and its errors.
+func check(imp types.Importer, p page) ([]source, []error) {
+	srcs := p.sources(nil)
+	drop := map[int]map[string]bool{}
+	fset, files, err := parsed(p, srcs)
 	if err != nil {
-		return []error{fmt.Errorf("%s: does not parse: %v\n%s", name, err, src)}
+		return nil, []error{err}
+	}
+	// First pass: learn which auto-imports each block leaves unused.
+	conf := types.Config{Importer: imp, Error: func(err error) {
+		te := err.(types.Error)
+		m := unusedImport.FindStringSubmatch(te.Msg)
+		if m == nil {
+			return
+		}
+		i := fileIndex(fset, te.Pos)
+		if srcs[i].block.kind == fileBlock {
+			return
+		}
+		if drop[i] == nil {
+			drop[i] = map[string]bool{}
+		}
+		name := m[2]
+		if name == "" {
+			name = m[1][strings.LastIndex(m[1], "/")+1:]
+		}
+		drop[i][name] = true
+	}}
+	_, _ = conf.Check(p.pkg, fset, files, nil)
+
+	srcs = p.sources(drop)
+	fset, files, err = parsed(p, srcs)
+	if err != nil {
+		return nil, []error{err}
 	}
 	var errs []error
-	conf := types.Config{Importer: imp, Error: func(err error) {
-		if !harmless.MatchString(err.Error()) {
-			errs = append(errs, fmt.Errorf("%s: %v", name, err))
+	conf = types.Config{Importer: imp, Error: func(err error) {
+		te := err.(types.Error)
+		i := fileIndex(fset, te.Pos)
+		s := srcs[i]
+		if s.block.kind == stmtBlock && fragmentOnly.MatchString(te.Msg) {
+			return
 		}
+		errs = append(errs, fmt.Errorf("%s:%d: %s", p.name, s.pageLine(fset.Position(te.Pos).Line), te.Msg))
 	}}
-	_, _ = conf.Check("snippet", fset, []*ast.File{f}, nil)
-	return errs
+	_, _ = conf.Check(p.pkg, fset, files, nil)
+	for i, f := range files {
+		for _, spec := range f.Imports {
+			path, _ := strconv.Unquote(spec.Path.Value)
+			if path == "internal" || strings.HasPrefix(path, "internal/") || strings.Contains(path, "/internal/") || strings.HasSuffix(path, "/internal") {
+				errs = append(errs, fmt.Errorf("%s:%d: imports %s, which a user's module cannot import", p.name, srcs[i].pageLine(fset.Position(spec.Pos()).Line), path))
+			}
+		}
+		errs = append(errs, assertionFree(p, srcs[i], fset, f)...)
+	}
+	return srcs, errs
 }
 
-func isDecls(code string) bool {
-	for _, kw := range []string{"func ", "var ", "type ", "const ", "import "} {
-		if strings.HasPrefix(code, kw) {
+func fileIndex(fset *token.FileSet, pos token.Pos) int {
+	name := fset.Position(pos).Filename
+	i, _ := strconv.Atoi(name[strings.LastIndex(name, "#")+1:])
+	return i
+}
+
+// assertionFree reports the test functions of f that can never fail: they
+// neither call t.Error, t.Fatal (or their f forms, Fail, FailNow) nor hand
+// t to a helper that could.
+func assertionFree(p page, s source, fset *token.FileSet, f *ast.File) []error {
+	var errs []error
+	for _, d := range f.Decls {
+		fn, ok := d.(*ast.FuncDecl)
+		if !ok || fn.Recv != nil || !strings.HasPrefix(fn.Name.Name, "Test") || fn.Name.Name == "TestMain" || fn.Body == nil {
+			continue
+		}
+		params := fn.Type.Params.List
+		if len(params) != 1 || len(params[0].Names) != 1 {
+			continue
+		}
+		tname := params[0].Names[0].Name
+		asserts := false
+		ast.Inspect(fn.Body, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			if sel, ok := call.Fun.(*ast.SelectorExpr); ok {
+				if id, ok := sel.X.(*ast.Ident); ok && id.Name == tname {
+					switch sel.Sel.Name {
+					case "Error", "Errorf", "Fatal", "Fatalf", "Fail", "FailNow":
+						asserts = true
+					}
+				}
+			}
+			for _, arg := range call.Args {
+				if id, ok := arg.(*ast.Ident); ok && id.Name == tname {
+					asserts = true
+				}
+			}
 			return true
+		})
+		if !asserts {
+			errs = append(errs, fmt.Errorf("%s:%d: %s asserts nothing", p.name, s.pageLine(fset.Position(fn.Pos()).Line), fn.Name.Name))
 		}
 	}
-	return false
-}
-
-func importBlock(ctxName string) string {
-	var b strings.Builder
-	b.WriteString("import (\n")
-	fmt.Fprintf(&b, "\t%s %q\n", ctxName, "github.com/beignet-go/beignet/ctx")
-	for name, path := range imports {
-		fmt.Fprintf(&b, "\t%s %q\n", name, path)
-	}
-	b.WriteString(")\n")
-	return b.String()
+	return errs
 }
 
 // exportImporter reads compiler export data that `go list -export` builds
 // (and caches), which is much faster than type-checking from source.
 func exportImporter(t *testing.T) types.Importer {
+	t.Helper()
 	var paths []string
-	for _, p := range imports {
+	for _, p := range autoImports {
 		paths = append(paths, p)
 	}
-	paths = append(paths, "github.com/beignet-go/beignet/ctx")
 	cmd := exec.Command("go", append([]string{"list", "-export", "-deps", "-f", "{{.ImportPath}}={{.Export}}"}, paths...)...)
 	out, err := cmd.Output()
 	if err != nil {
@@ -166,8 +170,41 @@ func exportImporter(t *testing.T) types.Importer {
 	return importer.ForCompiler(token.NewFileSet(), "gc", func(path string) (io.ReadCloser, error) {
 		file, ok := exports[path]
 		if !ok {
-			return nil, fmt.Errorf("no export data for %q", path)
+			return nil, fmt.Errorf("no export data for %q (not a dependency of Beignet)", path)
 		}
 		return os.Open(file)
 	})
+}
+
+// What the docs had before: a helper no page defines, an internal/ import,
+// and a test that can never fail. Each is an error naming the page's line.
+func TestCheckerCatchesWhatAUserCannotCompile(t *testing.T) {
+	imp := exportImporter(t)
+	p := page{name: "bad.md", pkg: "docs", blocks: []block{
+		{line: 10, kind: declBlock, code: "func TestDigest(t *testing.T) {\n\ts := scheduler.New(nil)\n\t_ = s.Add(\"digest\", \"* * * * *\", RunDailyReport)\n}\n"},
+		{line: 20, kind: fileBlock, code: "package docs\n\nimport \"github.com/beignet-go/beignet/internal/testports\"\n\nvar _ = testports.CreateTestPorts\n"},
+		{line: 30, kind: stmtBlock, code: "res, err := ports.Locks.Acquire(ctx, \"k\", locks.Options{TTL: time.Second})"},
+	}}
+	_, errs := check(imp, p)
+	var got []string
+	for _, err := range errs {
+		got = append(got, err.Error())
+	}
+	for _, want := range []string{
+		"bad.md:12: undefined: RunDailyReport",
+		"bad.md:22: imports github.com/beignet-go/beignet/internal/testports, which a user's module cannot import",
+		"bad.md:30: undefined: ports",
+		"bad.md:10: TestDigest asserts nothing",
+	} {
+		if !strings.Contains(strings.Join(got, "\n"), want) {
+			t.Errorf("missing %q in:\n%s", want, strings.Join(got, "\n"))
+		}
+	}
+
+	// The same page fixed has no errors, and loses the unused imports.
+	p.blocks = []block{{line: 10, kind: declBlock, code: "func Hello(ctx *ctx.Context) error { return nil }\n"}}
+	srcs, errs := check(imp, p)
+	if len(errs) > 0 || strings.Contains(srcs[0].text, `"time"`) || !strings.Contains(srcs[0].text, `beignet/ctx"`) {
+		t.Fatalf("errors %v, source:\n%s", errs, srcs[0].text)
+	}
 }

@@ -57,6 +57,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"WithLeaseRenews", testWithLeaseRenews},
 		{"WithLeaseLost", testWithLeaseLost},
 		{"Inspect", testInspect},
+		{"List", testList},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -545,4 +546,91 @@ func testInspect(t *testing.T, h Harness) {
 	if _, ok, _ := in.Inspect(ctx, k); ok {
 		t.Errorf("Inspect after release still shows a holder")
 	}
+}
+
+func testList(t *testing.T, h Harness) {
+	ls, ok := h.Locks.(locks.Lister)
+	if !ok {
+		t.Skip("adapter does not implement locks.Lister")
+	}
+	ctx := context.Background()
+	base := globEscape(key(t, ""))
+	list := func(pattern string) string {
+		t.Helper()
+		infos, err := ls.List(ctx, pattern)
+		if err != nil {
+			t.Fatalf("List(%q): %v", pattern, err)
+		}
+		var keys []string
+		for _, in := range infos {
+			keys = append(keys, strings.TrimPrefix(in.Key, key(t, "")))
+		}
+		return strings.Join(keys, " ")
+	}
+	if got := list(base + "*"); got != "" {
+		t.Fatalf("List with nothing held = %q", got)
+	}
+	md := map[string]string{"owner": "<script>alert(1)</script>", "host": "a b"}
+	held := map[string]locks.Lease{}
+	// Keys with glob and hash-tag characters must list as themselves.
+	for _, k := range []string{"b", "a", "c[1]", "x}y", "{z", "star*"} {
+		held[k] = mustAcquire(t, h, key(t, k), locks.Options{TTL: 10 * h.TTL, Metadata: md})
+	}
+	gone := mustAcquire(t, h, key(t, "gone"), locks.Options{TTL: h.TTL})
+	_ = gone.Release(ctx)
+	mustAcquire(t, h, key(t, "expired"), locks.Options{TTL: h.TTL})
+	h.Expire(key(t, "expired"))
+
+	const all = "a b c[1] star* x}y {z"
+	if got := list(base + "*"); got != all {
+		t.Fatalf("List(all) = %q, want %q (sorted, no released or expired lease, no other keys)", got, all)
+	}
+	for pattern, want := range map[string]string{
+		"[ab]":      "a b",
+		"[^ab]*":    "c[1] star* x}y {z",
+		"[a-b]":     "a b",
+		"?":         "a b",
+		`c\[1\]`:  "c[1]",
+		"*y":        "x}y",
+		`star\*`:   "star*",
+		"\\{*":    "{z",
+		"nothing*":  "",
+		"a*a*a*a*b": "",
+	} {
+		if got := list(base + pattern); got != want {
+			t.Errorf("List(%q) = %q, want %q", pattern, got, want)
+		}
+	}
+	infos, err := ls.List(ctx, base+"a")
+	if err != nil || len(infos) != 1 {
+		t.Fatalf("List(a) = %v, %v", infos, err)
+	}
+	in := infos[0]
+	if in.FencingToken != held["a"].FencingToken() || in.Metadata["owner"] != md["owner"] || in.Metadata["host"] != "a b" ||
+		in.ExpiresAt.Before(held["a"].ExpiresAt()) {
+		t.Errorf("List(a) = %+v; want token %d, the metadata %v and an expiry after the trust window", in, held["a"].FencingToken(), md)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := ls.List(cancelled, base+"*"); !errors.Is(err, context.Canceled) {
+		t.Errorf("List with a cancelled ctx = %v, want context.Canceled", err)
+	}
+	for _, l := range held {
+		_ = l.Release(ctx)
+	}
+	if got := list(base + "*"); got != "" {
+		t.Errorf("List after releasing everything = %q", got)
+	}
+}
+
+// globEscape makes s match only itself in a List pattern.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		if strings.IndexByte(`*?[]\`, c) >= 0 {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }

@@ -137,6 +137,19 @@ func envInt(getenv func(string) string, name string, def int) (int, error) {
 	return n, nil
 }
 
+// client returns the configured client, or a new one that the caller owns
+// (closes).
+func (o Options) client() (client redis.UniversalClient, owned bool, err error) {
+	if o.Client != nil {
+		return o.Client, false, nil
+	}
+	ro, err := o.clientOptions()
+	if err != nil {
+		return nil, false, err
+	}
+	return redis.NewClient(ro), true, nil
+}
+
 // clientOptions turns resolved Options into go-redis options.
 func (o Options) clientOptions() (*redis.Options, error) {
 	ro, err := redis.ParseURL(o.URL)

@@ -35,13 +35,9 @@ func provide(lc fx.Lifecycle, clock clockwork.Clock, log *zap.Logger, opts Optio
 	if err != nil {
 		return nil, nil, err
 	}
-	client, owned := o.Client, false
-	if client == nil {
-		ro, err := o.clientOptions()
-		if err != nil {
-			return nil, nil, err
-		}
-		client, owned = redis.NewClient(ro), true
+	client, owned, err := o.client()
+	if err != nil {
+		return nil, nil, err
 	}
 	l := New(client, o.Prefix, WithClock(clock), WithFenceTTL(o.FenceTTL))
 	lc.Append(fx.Hook{

@@ -83,4 +83,4 @@ table.insert(h, 1, redis.call('PTTL', KEYS[1]))
 return h
 `)
 
-var allScripts = []*redis.Script{acquireScript, renewScript, releaseScript, inspectScript}
+var allScripts = []*redis.Script{acquireScript, renewScript, releaseScript, inspectScript, listScript}
