@@ -9,6 +9,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
+
+	"github.com/beignet-go/beignet/internal/redact"
 )
 
 // Environment variables read when Options leave a setting unset.
@@ -58,6 +60,8 @@ type Options struct {
 	// FenceTTL is how long an idle key's last fencing token is kept
 	// (default DefaultFenceTTL).
 	FenceTTL time.Duration
+
+	urlFromEnv bool // set by resolve
 }
 
 // resolve fills unset fields from getenv and the defaults.
@@ -71,21 +75,22 @@ func (o Options) resolve(getenv func(string) string) (Options, error) {
 	if strings.ContainsAny(o.Prefix, "{}") {
 		return o, fmt.Errorf("%w: prefix %q (or %s): braces would break the Cluster hash tag", ErrConfig, o.Prefix, EnvPrefix)
 	}
+	attemptsFrom := "Options.ConnectMaxAttempts"
 	if o.ConnectMaxAttempts == 0 {
 		n, err := envInt(getenv, EnvConnectMaxAttempts, DefaultConnectMaxAttempts)
 		if err != nil {
 			return o, err
 		}
-		o.ConnectMaxAttempts = n
+		o.ConnectMaxAttempts, attemptsFrom = n, EnvConnectMaxAttempts
 	}
 	if o.ConnectMaxAttempts < 1 {
-		return o, fmt.Errorf("%w: connect max attempts %d, want >= 1", ErrConfig, o.ConnectMaxAttempts)
+		return o, fmt.Errorf("%w: %s=%d: want 1 or more", ErrConfig, attemptsFrom, o.ConnectMaxAttempts)
 	}
 	if o.Client != nil {
 		return o, nil
 	}
 	if o.URL == "" {
-		o.URL = getenv(EnvURL)
+		o.URL, o.urlFromEnv = getenv(EnvURL), true
 	}
 	if o.URL == "" {
 		o.URL = DefaultURL
@@ -150,12 +155,21 @@ func (o Options) client() (client redis.UniversalClient, owned bool, err error) 
 	return redis.NewClient(ro), true, nil
 }
 
+// urlSource names where the URL came from, for error messages.
+func urlSource(o Options) string {
+	if o.urlFromEnv {
+		return EnvURL
+	}
+	return "Options.URL"
+}
+
 // clientOptions turns resolved Options into go-redis options.
 func (o Options) clientOptions() (*redis.Options, error) {
 	ro, err := redis.ParseURL(o.URL)
 	if err != nil {
-		// The URL may carry a password, so it is not echoed.
-		return nil, fmt.Errorf("%w: %s (or Options.URL): %v", ErrConfig, EnvURL, err)
+		// The value is echoed so the reader sees what is wrong, with any
+		// password masked, also where go-redis quotes it.
+		return nil, fmt.Errorf("%w: %s=%q: %s", ErrConfig, urlSource(o), redact.URL(o.URL), redact.In(err.Error(), o.URL))
 	}
 	if o.DB != nil {
 		ro.DB = *o.DB

@@ -71,9 +71,27 @@ func TestResolveMalformed(t *testing.T) {
 			if !errors.Is(err, ErrConfig) {
 				t.Fatalf("%s=%q: err = %v, want ErrConfig", name, val, err)
 			}
-			if name != EnvConnectMaxAttempts && !strings.Contains(err.Error(), name) {
-				t.Errorf("error %q does not name %s", err, name)
+			if !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), val) {
+				t.Errorf("error %q does not name %s and echo %q", err, name, val)
 			}
 		})
+	}
+}
+
+// A malformed URL is echoed so the reader can see what is wrong, but never
+// its password, not even where go-redis's parse error quotes it.
+func TestMalformedURLIsEchoedMasked(t *testing.T) {
+	o, err := Options{}.resolve(env(map[string]string{EnvURL: "redis://u:secret@host:port:port"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = o.clientOptions()
+	if !errors.Is(err, ErrConfig) || strings.Contains(err.Error(), "secret") ||
+		!strings.Contains(err.Error(), `REDIS_LOCKS_URL="redis://u:xxxxx@host:port:port"`) {
+		t.Fatalf("err = %v; want ErrConfig naming REDIS_LOCKS_URL with the password masked", err)
+	}
+	o, _ = Options{URL: "redis://:pw@h:x"}.resolve(env(nil))
+	if _, err = o.clientOptions(); err == nil || !strings.Contains(err.Error(), `Options.URL="redis://:xxxxx@h:x"`) {
+		t.Fatalf("err = %v; want it to name Options.URL", err)
 	}
 }
