@@ -12,12 +12,13 @@ package beignet
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 
 	"github.com/jonboulle/clockwork"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
 	"github.com/beignet-go/beignet/ctx"
 	"github.com/beignet-go/beignet/locks"
@@ -33,19 +34,19 @@ import (
 // provider contributes, else an in-memory adapter on the app's clock. Tests
 // replace the clock with fx.Replace or fx.Decorate.
 func New(opts ...fx.Option) *fx.App {
+	log, err := NewLogger()
+	if err != nil {
+		// The app cannot log as configured: say so, once, in the
+		// default format, and fail its start.
+		return fx.New(fx.WithLogger(func() fxevent.Logger { return newFxLogger(fallbackLogger()) }), fx.Error(err))
+	}
 	return fx.New(
+		fx.Supply(log),
 		fx.Provide(
-			NewLogger,
 			func() clockwork.Clock { return clockwork.NewRealClock() },
 			newPorts,
 		),
-		fx.WithLogger(func(l *zap.Logger) fxevent.Logger {
-			// fx narrates every constructor at Info; that belongs in
-			// debug output, while its errors stay errors.
-			zl := &fxevent.ZapLogger{Logger: l.Named("fx")}
-			zl.UseLogLevel(zapcore.DebugLevel)
-			return zl
-		}),
+		fx.WithLogger(newFxLogger),
 		fx.Options(opts...),
 		fx.Invoke(announce),
 		scheduler.Module(),
@@ -62,12 +63,27 @@ type portsIn struct {
 	Work ctx.Tracker `optional:"true"`
 }
 
-func newPorts(in portsIn) *ctx.Ports {
+func newPorts(in portsIn) (*ctx.Ports, error) {
 	p := &ctx.Ports{Locks: in.Locks, RedisLocks: in.RedisLocks, Clock: in.Clock, Logger: in.Logger, Work: in.Work}
+	require := false
+	if s := os.Getenv(EnvRequireSharedLocks); s != "" {
+		var err error
+		if require, err = strconv.ParseBool(s); err != nil {
+			return nil, fmt.Errorf("%w: %s=%q: want true or false", ErrConfig, EnvRequireSharedLocks, s)
+		}
+	}
 	if p.Locks == nil {
+		if require {
+			return nil, fmt.Errorf("%w: %s=%q, but no provider contributes shared locks: add redislocks.Provider to the app's providers",
+				ErrConfig, EnvRequireSharedLocks, os.Getenv(EnvRequireSharedLocks))
+		}
+		// Loud, because it is silent in effect: nothing fails, but a
+		// fleet no longer runs each tick once.
+		in.Logger.Warn("beignet: no shared locks provider: locks are in this process's memory, so every instance of this app runs every tick. " +
+			"Add redislocks.Provider for a fleet, or set " + EnvRequireSharedLocks + "=true to refuse to start without one.")
 		p.Locks = locks.NewMemory(locks.WithClock(in.Clock))
 	}
-	return p
+	return p, nil
 }
 
 // announce says at startup which backends the app runs on, since the first
