@@ -5,6 +5,8 @@ import (
 	"maps"
 	"text/tabwriter"
 	"time"
+
+	"github.com/beignet-go/beignet/internal/humanize"
 )
 
 var leasesCommand = command{
@@ -68,11 +70,11 @@ func runLeases(c context.Context, inv *invocation, pos []string) error {
 		for _, j := range doc.Leases {
 			held := "-"
 			if j.AcquiredAt != nil {
-				held = short(now.Sub(*j.AcquiredAt))
+				held = humanize.Duration(now.Sub(*j.AcquiredAt))
 			}
 			rest := maps.Clone(j.Metadata)
 			delete(rest, holderKey)
-			row(w, j.Key, j.Holder, uintString(j.FencingToken), short(time.Duration(j.TTLMillis)*time.Millisecond), held, kv(rest))
+			row(w, j.Key, j.Holder, uintString(j.FencingToken), humanize.Duration(time.Duration(j.TTLMillis)*time.Millisecond), held, humanize.KV(rest))
 		}
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/beignet-go/beignet/internal/humanize"
 	"github.com/beignet-go/beignet/outbox"
 )
 
@@ -91,7 +92,7 @@ func runOutbox(c context.Context, inv *invocation, pos []string) error {
 	oldest := "-"
 	if !st.OldestPendingAt.IsZero() {
 		doc.OldestPendingAt = &st.OldestPendingAt
-		oldest = short(st.OldestPendingAge)
+		oldest = humanize.Duration(st.OldestPendingAge)
 	}
 	return inv.emit(doc, func(w *tabwriter.Writer) {
 		row(w, "SCHEMA", "DRAINS", "PENDING", "RETRYING", "DEAD", "OLDEST PENDING")
@@ -141,14 +142,14 @@ func runOutboxDead(c context.Context, inv *invocation, pos []string) error {
 		}
 		doc.Dead = append(doc.Dead, messageJSON{
 			ID: m.ID, Topic: m.Topic, Key: m.Key, Attempts: m.Attempts, CreatedAt: m.CreatedAt,
-			LastError: m.LastError, Headers: h, PayloadBytes: len(m.Payload), PayloadPreview: preview(m.Payload, payloadPreview),
+			LastError: m.LastError, Headers: h, PayloadBytes: len(m.Payload), PayloadPreview: humanize.Preview(m.Payload, payloadPreview),
 		})
 	}
 	now := time.Now()
 	return inv.emit(doc, func(w *tabwriter.Writer) {
 		row(w, "ID", "TOPIC", "KEY", "ATTEMPTS", "CREATED", "LAST ERROR", "PAYLOAD")
 		for _, m := range msgs {
-			row(w, itoa(m.ID), m.Topic, m.Key, strconv.Itoa(m.Attempts), ago(now, m.CreatedAt), m.LastError, preview(m.Payload, 40))
+			row(w, itoa(m.ID), m.Topic, m.Key, strconv.Itoa(m.Attempts), humanize.Ago(now, m.CreatedAt), m.LastError, humanize.Preview(m.Payload, 40))
 		}
 	})
 }

@@ -1,0 +1,97 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// handler routes the page's views and actions under its prefix.
+type handler struct {
+	cfg    config
+	prefix string
+	views  *views
+	routes map[string]route // by path under the prefix
+}
+
+// route is one path under the prefix.
+type route struct {
+	method string // GET (HEAD too) or POST
+	serve  func(w http.ResponseWriter, r *http.Request)
+}
+
+func (h *handler) routeTable() map[string]route {
+	return map[string]route{
+		"":                 {http.MethodGet, h.index},
+		"leases":           {http.MethodGet, h.leases},
+		"outbox":           {http.MethodGet, h.outbox},
+		"static/style.css": {http.MethodGet, serveStyle},
+		"outbox/retry":     {http.MethodPost, h.retry},
+	}
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rel, ok := strings.CutPrefix(r.URL.Path, h.prefix)
+	if !ok {
+		if r.URL.Path == strings.TrimSuffix(h.prefix, "/") {
+			http.Redirect(w, r, h.prefix, http.StatusMovedPermanently)
+			return
+		}
+		http.NotFound(w, r)
+		return
+	}
+	rt, ok := h.routes[rel]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	securityHeaders(w.Header())
+	switch {
+	case rt.method == http.MethodGet && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+	case rt.method == http.MethodPost && r.Method == http.MethodPost:
+		if h.cfg.readOnly {
+			http.Error(w, "this admin page is read-only", http.StatusForbidden)
+			return
+		}
+		if err := checkCSRF(r); err != nil {
+			http.Error(w, err.Error(), http.StatusForbidden)
+			return
+		}
+	default:
+		w.Header().Set("Allow", rt.method)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	rt.serve(w, r)
+}
+
+// securityHeaders forbid scripts, frames and foreign form targets: the page
+// needs none of them, so an injected tag could do nothing even if the
+// escaping missed it.
+func securityHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cache-Control", "no-store")
+}
+
+// done ends a successful action: a flash message for the next page, and a
+// 303 to the view, so a reload does not repeat the POST.
+func (h *handler) done(w http.ResponseWriter, r *http.Request, view string, query url.Values, msg string) {
+	setFlash(w, h.prefix, msg)
+	target := h.prefix + view
+	if len(query) > 0 {
+		target += "?" + query.Encode()
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// fail shows why an action or a view failed, with its status.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, status int, err error) {
+	w.WriteHeader(status)
+	h.views.render(w, r, h.page(w, r, "error"), "error", struct{ Err string }{err.Error()})
+}
+
+// errNotConfigured answers a view whose source the handler was not given.
+var errNotConfigured = errors.New("not configured")
