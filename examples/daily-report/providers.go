@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"os"
 	"time"
 
@@ -17,6 +18,9 @@ import (
 type Config struct {
 	Demo     bool   // fast schedules, for `make run` and `make demo`
 	Instance string // instance id in logs and lease metadata
+	// HTTPAddr is where the admin page is served (default
+	// BEIGNET_HTTP_ADDR, else DefaultHTTPAddr).
+	HTTPAddr string
 }
 
 // Providers is the list of modules this app runs with. Copy it: each line is
@@ -67,6 +71,9 @@ func Providers(cfg Config) []fx.Option {
 		// Publishing to the log stands in for a broker or webhook:
 		// swap in outbox.NewWebhookPublisher(url, nil) for real use.
 		outbox.DrainWith("report-events", func(l *zap.Logger) outbox.Publisher { return outbox.LogPublisher{Logger: l} }),
+		// The app's HTTP pages on BEIGNET_HTTP_ADDR: the admin page.
+		HTTP(cmp.Or(cfg.HTTPAddr, os.Getenv(EnvHTTPAddr), DefaultHTTPAddr)),
+		fx.Invoke(mountAdmin, announceAdmin),
 		fx.Invoke(announce),
 	)
 }

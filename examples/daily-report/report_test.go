@@ -28,7 +28,7 @@ func TestDailyReportOncePerDay(t *testing.T) {
 
 	var store *outbox.Memory
 	var reports Reports
-	app := beignet.New(append(Providers(Config{Instance: "test"}), tp.App(), fx.Populate(&store, &reports))...)
+	app := beignet.New(append(Providers(Config{Instance: "test", HTTPAddr: "127.0.0.1:0"}), tp.App(), fx.Populate(&store, &reports))...)
 	if err := app.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

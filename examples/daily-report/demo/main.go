@@ -68,6 +68,7 @@ func run(n int, dur time.Duration, redisURL string) error {
 		"REPORT_SCHEDULE=* * * * * *",
 		"RENDER_SCHEDULE=0 0 1 1 *",
 		"BEIGNET_LOG_FORMAT=json",
+		"BEIGNET_HTTP_ADDR=127.0.0.1:0", // three instances, one host
 	)
 
 	var mu sync.Mutex
