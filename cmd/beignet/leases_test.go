@@ -100,5 +100,5 @@ func TestLeasesUnreachable(t *testing.T) {
 	addr := nowhere(t)
 	fails(t, exitFailure, []string{"leases", "--redis-url", "redis://" + addr}, "leases:", addr)
 	fails(t, exitFailure, []string{"leases", "--json", "--redis-url", "redis://" + addr}, addr)
-	fails(t, exitFailure, []string{"leases", "--redis-url", "http://x"}, "REDIS_LOCKS_URL")
+	fails(t, exitFailure, []string{"leases", "--redis-url", "http://x"}, "http://x", "invalid URL scheme")
 }
