@@ -17,8 +17,9 @@ const deadShown = 100
 const previewBytes = 200
 
 type outboxData struct {
-	Stats outbox.Stats
-	Dead  []outbox.Message
+	Stats        outbox.Stats
+	Dead         []outbox.Message
+	PreviewBytes int
 }
 
 func (h *handler) outbox(w http.ResponseWriter, r *http.Request) {
@@ -36,7 +37,7 @@ func (h *handler) outbox(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusBadGateway, err)
 		return
 	}
-	h.views.render(w, r, h.page(w, r, "outbox"), "outbox", outboxData{Stats: st, Dead: dead})
+	h.views.render(w, r, h.page(w, r, "outbox"), "outbox", outboxData{Stats: st, Dead: dead, PreviewBytes: previewBytes})
 }
 
 // retry requeues the dead letter in the form's "id", or every dead letter
