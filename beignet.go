@@ -46,7 +46,9 @@ func New(opts ...fx.Option) *fx.App {
 			func() clockwork.Clock { return clockwork.NewRealClock() },
 			newPorts,
 		),
-		fx.WithLogger(newFxLogger),
+		// Not from the container: an option error stops fx before it
+		// provides anything, and that must still be one line.
+		fx.WithLogger(func() fxevent.Logger { return newFxLogger(log) }),
 		fx.Options(opts...),
 		fx.Invoke(announce),
 		scheduler.Module(),
@@ -55,6 +57,7 @@ func New(opts ...fx.Option) *fx.App {
 
 type portsIn struct {
 	fx.In
+	Lifecycle  fx.Lifecycle
 	Logger     *zap.Logger
 	Clock      clockwork.Clock
 	Locks      locks.Locks     `optional:"true"`
@@ -78,9 +81,12 @@ func newPorts(in portsIn) (*ctx.Ports, error) {
 				ErrConfig, EnvRequireSharedLocks, os.Getenv(EnvRequireSharedLocks))
 		}
 		// Loud, because it is silent in effect: nothing fails, but a
-		// fleet no longer runs each tick once.
-		in.Logger.Warn("beignet: no shared locks provider: locks are in this process's memory, so every instance of this app runs every tick. " +
-			"Add redislocks.Provider for a fleet, or set " + EnvRequireSharedLocks + "=true to refuse to start without one.")
+		// fleet no longer runs each tick once. Said at start, so an app
+		// that fails to assemble prints only why.
+		in.Lifecycle.Append(fx.StartHook(func() {
+			in.Logger.Warn("beignet: no shared locks provider: locks are in this process's memory, so every instance of this app runs every tick. " +
+				"Add redislocks.Provider for a fleet, or set " + EnvRequireSharedLocks + "=true to refuse to start without one.")
+		}))
 		p.Locks = locks.NewMemory(locks.WithClock(in.Clock))
 	}
 	return p, nil

@@ -8,6 +8,8 @@ package main
 
 import (
 	"flag"
+	"fmt"
+	"os"
 
 	"github.com/beignet-go/beignet"
 )
@@ -17,5 +19,8 @@ func main() {
 	flag.BoolVar(&cfg.Demo, "demo", false, "run fast schedules (every few seconds) instead of the daily one")
 	flag.StringVar(&cfg.Instance, "instance", "", "instance id shown in logs (default: host-pid)")
 	flag.Parse()
+	if cfg.Demo {
+		fmt.Fprint(os.Stderr, banner(cfg, os.Getenv))
+	}
 	beignet.New(Providers(cfg)...).Run()
 }

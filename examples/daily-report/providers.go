@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"fmt"
 	"os"
 	"time"
 
@@ -26,15 +27,11 @@ type Config struct {
 // Providers is the list of modules this app runs with. Copy it: each line is
 // one capability.
 func Providers(cfg Config) []fx.Option {
-	reportSpec := envOr("REPORT_SCHEDULE", "0 7 * * *")
-	renderSpec := envOr("RENDER_SCHEDULE", "*/15 * * * *")
-	if cfg.Demo {
-		reportSpec = envOr("REPORT_SCHEDULE", "*/5 * * * * *")
-		renderSpec = envOr("RENDER_SCHEDULE", "*/3 * * * * *")
-	}
-	loc, err := time.LoadLocation(envOr("REPORT_TZ", "UTC"))
+	reportSpec, renderSpec := specs(cfg)
+	tz := envOr("REPORT_TZ", "UTC")
+	loc, err := time.LoadLocation(tz)
 	if err != nil {
-		return []fx.Option{fx.Error(err)}
+		return []fx.Option{fx.Error(fmt.Errorf("daily-report: REPORT_TZ=%q: not a time zone (try UTC or Europe/Paris)", tz))}
 	}
 
 	opts := []fx.Option{
@@ -61,7 +58,11 @@ func Providers(cfg Config) []fx.Option {
 	}
 
 	return append(opts,
-		fx.Provide(NewRenderer),
+		fx.Provide(func() *Renderer {
+			r := NewRenderer()
+			r.narrate.Store(cfg.Demo) // make run shows one lease's life
+			return r
+		}),
 		scheduler.ScheduleWith("daily-report", reportSpec,
 			func(r Reports) scheduler.Handler { return DailyReport(r) },
 			scheduler.LeaseTTL(time.Minute), scheduler.Timeout(10*time.Minute)),
@@ -76,6 +77,15 @@ func Providers(cfg Config) []fx.Option {
 		fx.Invoke(mountAdmin, announceAdmin),
 		fx.Invoke(announce),
 	)
+}
+
+// specs returns the daily-report and render-pdfs specs: daily and every 15
+// minutes, or every few seconds for the demo, unless the environment says.
+func specs(cfg Config) (report, render string) {
+	if cfg.Demo {
+		return envOr("REPORT_SCHEDULE", "*/5 * * * * *"), envOr("RENDER_SCHEDULE", "*/3 * * * * *")
+	}
+	return envOr("REPORT_SCHEDULE", "0 7 * * *"), envOr("RENDER_SCHEDULE", "*/15 * * * *")
 }
 
 func envOr(name, def string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -19,6 +20,9 @@ import (
 type Renderer struct {
 	tenants []string
 	storage *PDFStorage
+	// narrate, while set, makes the next render log its lease's
+	// acquire, renew and release, once: make run shows a lease's life.
+	narrate atomic.Bool
 }
 
 // NewRenderer returns a renderer for the app's tenants.
@@ -51,7 +55,17 @@ func (r *Renderer) renderTenant(c *ctx.Context, tenant string) error {
 		return nil
 	}
 	lease := res.Lease
-	defer lease.Release(context.WithoutCancel(c))
+	narrate := r.narrate.CompareAndSwap(true, false)
+	if narrate {
+		log.Info("lease: acquired", zap.String("key", "render:tenant:"+tenant),
+			zap.Uint64("fencing_token", lease.FencingToken()), zap.Time("expires_at", lease.ExpiresAt()))
+	}
+	defer func() {
+		err := lease.Release(context.WithoutCancel(c))
+		if narrate {
+			log.Info("lease: released (the next holder's token will be higher)", zap.String("key", "render:tenant:"+tenant), zap.Error(err))
+		}
+	}()
 
 	const pages = 3
 	for page := 1; page <= pages; page++ {
@@ -62,6 +76,9 @@ func (r *Renderer) renderTenant(c *ctx.Context, tenant string) error {
 		}
 		if !ok {
 			return fmt.Errorf("render %s: %w", tenant, locks.ErrLeaseLost)
+		}
+		if narrate && page == 1 {
+			log.Info("lease: renewed between pages", zap.Int("page", page), zap.Time("expires_at", lease.ExpiresAt()))
 		}
 	}
 	// The token goes downstream: storage refuses a write from a holder
