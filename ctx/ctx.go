@@ -1,7 +1,7 @@
 // Package ctx holds what a Beignet handler receives: the app's Ports, carried
 // on a context.Context.
 //
-// A handler reads like the product docs:
+// A handler takes the Context and reaches every port through it:
 //
 //	func RunDailyReport(ctx *ctx.Context) error {
 //		res, err := ctx.Ports.Locks.Acquire(ctx, "report:render", locks.Options{TTL: time.Minute})

@@ -25,6 +25,11 @@ type Memory struct {
 	sweepAt int // len(held) at which expired leases are next swept out
 }
 
+// minSweepAt is the fewest held leases at which a sweep of expired ones
+// runs. Below it a sweep would cost more than the few stale entries it
+// frees; above it sweeps run when the map has doubled.
+const minSweepAt = 64
+
 // MemoryOption configures NewMemory.
 type MemoryOption func(*Memory)
 
@@ -39,7 +44,7 @@ func NewMemory(opts ...MemoryOption) *Memory {
 		clock:   clockwork.NewRealClock(),
 		held:    make(map[string]*memLease),
 		waiters: make(map[string]chan struct{}),
-		sweepAt: 64,
+		sweepAt: minSweepAt,
 	}
 	for _, o := range opts {
 		o(m)
@@ -152,7 +157,7 @@ func (m *Memory) sweepLocked(now time.Time) {
 			m.dropLocked(k)
 		}
 	}
-	m.sweepAt = max(2*len(m.held), 64)
+	m.sweepAt = max(2*len(m.held), minSweepAt)
 }
 
 // WithLease implements Locks.

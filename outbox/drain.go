@@ -20,8 +20,14 @@ const (
 	DefaultMaxAttempts = 10
 	DefaultBackoff     = time.Second
 	DefaultMaxBackoff  = 10 * time.Minute
-	DefaultLeaseTTL    = 30 * time.Second
+	DefaultLeaseTTL    = scheduler.DefaultLeaseTTL // a drain pass is a scheduler task
 	DefaultRetention   = 7 * 24 * time.Hour
+
+	// cleanupEvery is how often a drain deletes published messages past
+	// retention. Retention is counted in days, so an hour's lag is
+	// immaterial, while deleting on every pass (each second by default)
+	// would scan the table for nothing.
+	cleanupEvery = time.Hour
 )
 
 type drainOptions struct {
@@ -198,10 +204,11 @@ func (d *Drainer) fail(ctx context.Context, token uint64, m Message, cause error
 	return d.store.MarkFailed(ctx, d.name, token, m.ID, cause.Error(), retryAt, dead)
 }
 
-// cleanup deletes published messages past retention, at most once an hour.
+// cleanup deletes published messages past retention, at most once per
+// cleanupEvery.
 func (d *Drainer) cleanup(ctx context.Context) error {
 	now := d.clock.Now()
-	if d.o.retention == 0 || now.Sub(d.lastCleanup) < time.Hour {
+	if d.o.retention == 0 || now.Sub(d.lastCleanup) < cleanupEvery {
 		return nil
 	}
 	n, err := d.store.DeletePublished(ctx, now.Add(-d.o.retention))

@@ -27,6 +27,13 @@ type Definition struct {
 // Task into it with fx.ResultTags(`group:"beignet.tasks"`).
 const TasksGroup = "beignet.tasks"
 
+// SchedulesGroup is the fx value group of Definitions that Module runs;
+// Schedule and ScheduleWith provide into it.
+const SchedulesGroup = "beignet.schedules"
+
+// groupTag is the fx tag that names value group g.
+func groupTag(g string) string { return `group:"` + g + `"` }
+
 // RegisterTask registers a fixed task from an app's providers.
 func RegisterTask(t Task) fx.Option {
 	return fx.Supply(fx.Annotated{Group: TasksGroup, Target: t})
@@ -41,7 +48,7 @@ func RegisterTask(t Task) fx.Option {
 // app's start with Add's error.
 func Schedule(name, spec string, h Handler, opts ...ScheduleOption) fx.Option {
 	return fx.Supply(fx.Annotated{
-		Group:  "beignet.schedules",
+		Group:  SchedulesGroup,
 		Target: Definition{Name: name, Spec: spec, Handler: h, Options: opts},
 	})
 }
@@ -61,15 +68,6 @@ func Configure(opts ...Option) fx.Option {
 // does) provides an Option into it with fx.ResultTags(`group:"beignet.scheduler.options"`).
 const OptionsGroup = "beignet.scheduler.options"
 
-type moduleIn struct {
-	fx.In
-	Lifecycle   fx.Lifecycle
-	Ports       *ctx.Ports
-	Definitions []Definition `group:"beignet.schedules"`
-	Options     []Option     `group:"beignet.scheduler.options"`
-	Tasks       []Task       `group:"beignet.tasks"`
-}
-
 // Module runs the registered schedules within the fx lifecycle: Start on
 // app start, Stop (graceful, up to the stop timeout) on app stop. It
 // provides the *Scheduler, for readiness checks and operators; with no
@@ -77,28 +75,31 @@ type moduleIn struct {
 // it; an app assembled without beignet.New adds it itself.
 func Module() fx.Option {
 	return fx.Module("scheduler",
-		fx.Provide(newModule),
+		// Tags built from the group constants, not struct tags, so that
+		// each group's name is spelled once.
+		fx.Provide(fx.Annotate(newModule,
+			fx.ParamTags("", "", groupTag(SchedulesGroup), groupTag(OptionsGroup), groupTag(TasksGroup)))),
 		// Built even when nothing asks for it, since it runs the schedules.
 		fx.Invoke(func(*Scheduler) {}),
 	)
 }
 
-func newModule(in moduleIn) (*Scheduler, error) {
-	s := New(in.Ports, in.Options...)
-	if len(in.Definitions) == 0 && len(in.Tasks) == 0 {
+func newModule(lc fx.Lifecycle, ports *ctx.Ports, defs []Definition, opts []Option, tasks []Task) (*Scheduler, error) {
+	s := New(ports, opts...)
+	if len(defs) == 0 && len(tasks) == 0 {
 		return s, nil
 	}
-	for _, d := range in.Definitions {
+	for _, d := range defs {
 		if err := s.Add(d.Name, d.Spec, d.Handler, d.Options...); err != nil {
 			return nil, err
 		}
 	}
-	for _, t := range in.Tasks {
+	for _, t := range tasks {
 		if err := s.AddTask(t); err != nil {
 			return nil, err
 		}
 	}
-	in.Lifecycle.Append(fx.Hook{
+	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error { return s.Start() },
 		OnStop:  s.Stop,
 	})
@@ -124,7 +125,7 @@ func ScheduleWith(name, spec string, constructor any, opts ...ScheduleOption) fx
 		fx.Provide(fx.Annotate(
 			func(h Handler) Definition { return Definition{Name: name, Spec: spec, Handler: h, Options: opts} },
 			fx.ParamTags(tag),
-			fx.ResultTags(`group:"beignet.schedules"`),
+			fx.ResultTags(groupTag(SchedulesGroup)),
 		)),
 	)
 }

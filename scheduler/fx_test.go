@@ -43,7 +43,7 @@ func TestScheduleWithWrongConstructor(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var d []scheduler.Definition
 			err := fx.New(fx.NopLogger, fx.Supply(&ctx.Ports{}), scheduler.ScheduleWith("daily-report", "@daily", constructor),
-				fx.Invoke(fx.Annotate(func(defs []scheduler.Definition) { d = defs }, fx.ParamTags(`group:"beignet.schedules"`)))).Err()
+				fx.Invoke(fx.Annotate(func(defs []scheduler.Definition) { d = defs }, fx.ParamTags(`group:"`+scheduler.SchedulesGroup+`"`)))).Err()
 			if err != nil || len(d) != 1 || d[0].Name != "daily-report" || d[0].Handler == nil {
 				t.Fatalf("err = %v, definitions %+v", err, d)
 			}

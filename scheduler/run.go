@@ -76,7 +76,7 @@ func (s *Scheduler) run(e *entry, tick time.Time, b *busy) {
 	// it must outlive every instance's chance to reach this tick, which is
 	// the interval plus the clock disagreement either way.
 	claim, err := s.ports.Locks.Acquire(s.runCtx, claimKey(e.name, tick), locks.Options{
-		TTL: sumTTL(interval, e.skew, e.skew, e.o.jitter, time.Second), Metadata: md,
+		TTL: sumTTL(interval, e.skew, e.skew, e.o.jitter, claimSlack), Metadata: md,
 	})
 	if err != nil {
 		s.report(Report{Schedule: e.name, Tick: tick, Instance: s.opts.instance, Outcome: Failed,

@@ -44,8 +44,8 @@ func blockUntil(t *testing.T, c *clockwork.FakeClock, n int) {
 	}
 }
 
-// The product docs' test: a 07:00 schedule runs exactly once per day when
-// the fake clock is advanced.
+// A 07:00 schedule runs exactly once per day when the fake clock is
+// advanced a day at a time.
 func TestDailyExactlyOncePerDay(t *testing.T) {
 	tp := testports.CreateTestPorts(t)
 	tp.Clock.Advance(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC).Sub(tp.Clock.Now()))

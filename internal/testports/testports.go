@@ -1,6 +1,6 @@
 // Package testports is the in-repo name for beignettest, so the project's
-// own tests read like the design card while apps in other modules import
-// beignettest directly.
+// own tests read testports.CreateTestPorts(t), while apps in other modules
+// import beignettest directly.
 package testports
 
 import (

@@ -13,7 +13,7 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// TestDocsExpiry is the test from the product docs: a lease expires when the
+// TestDocsExpiry is the test docs/testing.md shows: a lease expires when the
 // fake clock passes its TTL, without any sleeping.
 func TestDocsExpiry(t *testing.T) {
 	tp := testports.CreateTestPorts(t)
