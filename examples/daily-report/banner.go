@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -25,6 +26,7 @@ func banner(cfg Config, getenv func(string) string) string {
 	fmt.Fprintf(&b, "  %-14s %-16s renders 3 tenants' PDFs, each under its own lease (the first shows acquire, renew, release)\n", "render-pdfs", render)
 	fmt.Fprintf(&b, "  %-14s %-16s publishes \"report.ready\" to the log\n", "outbox drain", "every 1 s")
 	b.WriteString("Look for: one \"run\" line per tick (schedule, tick, fencing token, outcome), \"lease:\" lines, and \"outbox\" lines.\n")
+	fmt.Fprintf(&b, "Admin page (schedules, leases, outbox): http://%s%s\n", cmp.Or(cfg.HTTPAddr, getenv(EnvHTTPAddr), DefaultHTTPAddr), adminPrefix)
 	b.WriteString("Stop: Ctrl-C (running handlers finish first). Next: docs/getting-started.md; three instances on Redis: make demo.\n")
 	return b.String()
 }

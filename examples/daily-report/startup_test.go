@@ -87,7 +87,7 @@ func TestDemoBannerAndOneLeaseStory(t *testing.T) {
 	bin := build(t)
 	cmd := exec.Command(bin, "-demo")
 	// Every second, so the test sees two renders in about two seconds.
-	cmd.Env = append(cleanEnv(), "RENDER_SCHEDULE=* * * * * *")
+	cmd.Env = append(cleanEnv(), "RENDER_SCHEDULE=* * * * * *", "BEIGNET_HTTP_ADDR=127.0.0.1:0")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +119,7 @@ func TestDemoBannerAndOneLeaseStory(t *testing.T) {
 	text := strings.Join(out, "\n") + "\n" + string(rest)
 
 	banner := strings.Join(out[:bannerLines(out)], "\n")
-	for _, want := range []string{"daily-report", "render-pdfs", "* * * * * *", "*/5 * * * * *", "outbox drain", "Ctrl-C", "docs/getting-started.md"} {
+	for _, want := range []string{"daily-report", "render-pdfs", "* * * * * *", "*/5 * * * * *", "outbox drain", "Ctrl-C", "docs/getting-started.md", "http://127.0.0.1:0/admin/"} {
 		if !strings.Contains(banner, want) {
 			t.Errorf("banner does not say %q:\n%s", want, banner)
 		}
