@@ -19,9 +19,9 @@ var (
 	// ErrInvalidKey means the key is empty, too long, or contains control
 	// characters.
 	ErrInvalidKey = wrapInvalid("key")
-	// ErrInvalidTTL means a TTL that is not positive.
+	// ErrInvalidTTL means a TTL that is not positive, or over MaxTTL.
 	ErrInvalidTTL = wrapInvalid("ttl")
-	// ErrInvalidWait means a negative Wait.
+	// ErrInvalidWait means a negative Wait, or one over MaxWait.
 	ErrInvalidWait = wrapInvalid("wait")
 	// ErrInvalidMetadata means metadata beyond the entry or size limits.
 	ErrInvalidMetadata = wrapInvalid("metadata")

@@ -32,10 +32,11 @@ type Locks interface {
 
 // Options configures one acquisition.
 type Options struct {
-	// TTL is how long the lease lives without a renewal. Required, > 0.
+	// TTL is how long the lease lives without a renewal. Required, > 0
+	// and at most MaxTTL.
 	TTL time.Duration
 	// Wait is how long Acquire waits for the current holder to let go.
-	// 0 tries once.
+	// 0 tries once; at most MaxWait.
 	Wait time.Duration
 	// Metadata is stored with the lease so that an operator can see who
 	// holds a key (at most 64 entries and 8 KiB in total).

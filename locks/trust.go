@@ -2,9 +2,11 @@ package locks
 
 import "time"
 
-// minMargin covers a loopback-to-datacenter round trip plus ordinary clock
-// drift; below it a margin of TTL/10 is too thin to mean anything.
-const minMargin = 50 * time.Millisecond
+// MinSafetyMargin is the floor of SafetyMargin. It covers a
+// loopback-to-datacenter round trip plus ordinary clock drift; below it a
+// margin of TTL/10 is too thin to mean anything. Networked adapters reject
+// TTLs under twice this margin.
+const MinSafetyMargin = 50 * time.Millisecond
 
 // SafetyMargin is how long before the backend's expiry a holder stops
 // trusting its lease. It covers clock drift and the round trip of the
@@ -12,7 +14,7 @@ const minMargin = 50 * time.Millisecond
 // hand the key to someone else. It is max(ttl/10, 50ms), capped at ttl/2 so a
 // very short lease still has a usable window.
 func SafetyMargin(ttl time.Duration) time.Duration {
-	m := max(ttl/10, minMargin)
+	m := max(ttl/10, MinSafetyMargin)
 	return min(m, ttl/2)
 }
 

@@ -39,6 +39,9 @@ func ValidateTTL(ttl time.Duration) error {
 	if ttl <= 0 {
 		return fmt.Errorf("%w: ttl %v must be > 0", ErrInvalidTTL, ttl)
 	}
+	if ttl > MaxTTL {
+		return fmt.Errorf("%w: ttl %v is over the limit of %v (locks.MaxTTL)", ErrInvalidTTL, ttl, MaxTTL)
+	}
 	return nil
 }
 
@@ -49,6 +52,9 @@ func (o Options) Validate() error {
 	}
 	if o.Wait < 0 {
 		return fmt.Errorf("%w: wait %v must be >= 0", ErrInvalidWait, o.Wait)
+	}
+	if o.Wait > MaxWait {
+		return fmt.Errorf("%w: wait %v is over the limit of %v (locks.MaxWait)", ErrInvalidWait, o.Wait, MaxWait)
 	}
 	if len(o.Metadata) > MaxMetadataEntries {
 		return fmt.Errorf("%w: %d entries, over the limit of %d", ErrInvalidMetadata, len(o.Metadata), MaxMetadataEntries)

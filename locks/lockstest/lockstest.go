@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -150,6 +151,10 @@ func testBadInput(t *testing.T, h Harness) {
 		{"zero TTL", good, locks.Options{}, locks.ErrInvalidTTL, "0s"},
 		{"negative TTL", good, locks.Options{TTL: -time.Second}, locks.ErrInvalidTTL, "-1s"},
 		{"negative wait", good, locks.Options{TTL: h.TTL, Wait: -time.Second}, locks.ErrInvalidWait, "-1s"},
+		// Rounded to a backend's unit or added to a time, these overflow.
+		{"TTL MaxInt64", good, locks.Options{TTL: math.MaxInt64}, locks.ErrInvalidTTL, locks.MaxTTL.String()},
+		{"TTL just over MaxTTL", good, locks.Options{TTL: locks.MaxTTL + 1}, locks.ErrInvalidTTL, locks.MaxTTL.String()},
+		{"wait MaxInt64", good, locks.Options{TTL: h.TTL, Wait: math.MaxInt64}, locks.ErrInvalidWait, locks.MaxWait.String()},
 		{"too many metadata entries", good, locks.Options{TTL: h.TTL, Metadata: bigMD}, locks.ErrInvalidMetadata, "65"},
 		{"oversized metadata", good, locks.Options{TTL: h.TTL, Metadata: fatMD}, locks.ErrInvalidMetadata, fmt.Sprint(locks.MaxMetadataBytes + 5)},
 	}
@@ -215,9 +220,13 @@ func testRenewOwnership(t *testing.T, h Harness) {
 	if !l.ExpiresAt().After(before) {
 		t.Errorf("Renew did not move ExpiresAt past %v", before)
 	}
-	if _, err := l.Renew(ctx, -time.Second); !errors.Is(err, locks.ErrInvalidTTL) {
-		t.Errorf("Renew(-1s) err = %v, want ErrInvalidTTL", err)
+	for _, bad := range []time.Duration{-time.Second, locks.MaxTTL + 1, math.MaxInt64} {
+		if ok, err := l.Renew(ctx, bad); ok || !errors.Is(err, locks.ErrInvalidTTL) {
+			t.Errorf("Renew(%v) = %v, %v; want false, ErrInvalidTTL", bad, ok, err)
+		}
 	}
+	// A rejected renewal leaves the lease as it was: still held.
+	mustNotAcquire(t, h, k, locks.Options{TTL: h.TTL})
 	// Past expiry: false, and the lease is not revived.
 	h.Advance(h.TTL + h.TTL/10)
 	ok, err = l.Renew(ctx, 0)
@@ -590,10 +599,10 @@ func testList(t *testing.T, h Harness) {
 		"[^ab]*":    "c[1] star* x}y {z",
 		"[a-b]":     "a b",
 		"?":         "a b",
-		`c\[1\]`:  "c[1]",
+		`c\[1\]`:    "c[1]",
 		"*y":        "x}y",
-		`star\*`:   "star*",
-		"\\{*":    "{z",
+		`star\*`:    "star*",
+		"\\{*":      "{z",
 		"nothing*":  "",
 		"a*a*a*a*b": "",
 	} {
