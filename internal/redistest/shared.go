@@ -44,11 +44,14 @@ func UniquePrefix(t testing.TB, c redis.UniversalClient) string {
 	return p
 }
 
-// DeletePrefix deletes the keys of every lock under prefix.
+// DeletePrefix deletes the keys of every lock under prefix. It follows
+// redislocks' key layout, {prefix|key}..., for a prefix without "%", "{",
+// "}", "|" or glob characters (which that layout would escape), as
+// UniquePrefix's are.
 func DeletePrefix(c redis.UniversalClient, prefix string) {
 	ctx := context.Background()
 	del := func(c redis.UniversalClient) {
-		iter := c.Scan(ctx, 0, "{"+prefix+":*", 1000).Iterator()
+		iter := c.Scan(ctx, 0, "{"+prefix+"|*", 1000).Iterator()
 		for iter.Next(ctx) {
 			c.Del(ctx, iter.Val())
 		}

@@ -191,7 +191,7 @@ func TestIdleKeyLeavesNothing(t *testing.T) {
 	first := mustAcquire(t, l, "k", locks.Options{TTL: time.Minute})
 	_ = first.Release(ctx)
 	eventually(t, "the idle key's state to expire", func() bool {
-		keys, err := c.Keys(ctx, "{"+prefix+":*").Result()
+		keys, err := c.Keys(ctx, "{"+prefix+"|*").Result()
 		return err == nil && len(keys) == 0
 	})
 	again := mustAcquire(t, l, "k", locks.Options{TTL: time.Minute})

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -41,7 +40,8 @@ type Options struct {
 	// are then ignored. When nil, the provider creates (and closes) its own.
 	Client redis.UniversalClient
 	// Prefix starts every key (env REDIS_LOCKS_PREFIX, default
-	// "beignet:locks").
+	// "beignet:locks"). Any prefix works, braces included: New escapes it
+	// (see Locks.LeaseKey).
 	Prefix string
 	// URL is a redis://, rediss:// or unix:// URL (env REDIS_LOCKS_URL,
 	// default redis://127.0.0.1:6379/0).
@@ -58,7 +58,7 @@ type Options struct {
 	// default 5).
 	ConnectMaxAttempts int
 	// FenceTTL is how long an idle key's last fencing token is kept
-	// (default DefaultFenceTTL).
+	// (default DefaultFenceTTL; at most locks.MaxTTL).
 	FenceTTL time.Duration
 
 	urlFromEnv bool // set by resolve
@@ -71,9 +71,6 @@ func (o Options) resolve(getenv func(string) string) (Options, error) {
 	}
 	if o.Prefix == "" {
 		o.Prefix = DefaultPrefix
-	}
-	if strings.ContainsAny(o.Prefix, "{}") {
-		return o, fmt.Errorf("%w: prefix %q (or %s): braces would break the Cluster hash tag", ErrConfig, o.Prefix, EnvPrefix)
 	}
 	attemptsFrom := "Options.ConnectMaxAttempts"
 	if o.ConnectMaxAttempts == 0 {

@@ -1,6 +1,7 @@
 package redislocks
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -71,4 +72,68 @@ func FuzzMetadataRoundTrip(f *testing.F) {
 			}
 		}
 	})
+}
+
+// No two (prefix, key) pairs may share a Redis key: "a" with "b:c" and "a:b"
+// with "c" are different locks.
+func FuzzKeysInjective(f *testing.F) {
+	f.Add("a", "b:c", "a:b", "c")
+	f.Add("a", "b|c", "a|b", "c")
+	f.Add("a{", "x", "a(", "x")
+	f.Add("a%7B", "x", "a{", "x")
+	f.Add("p", "x}:fence", "p", "x")
+	f.Fuzz(func(t *testing.T, p1, k1, p2, k2 string) {
+		if locks.ValidateKey(k1) != nil || locks.ValidateKey(k2) != nil {
+			return
+		}
+		if p1 == "" {
+			p1 = DefaultPrefix
+		}
+		if p2 == "" {
+			p2 = DefaultPrefix
+		}
+		if p1 == p2 && k1 == k2 {
+			return
+		}
+		a, b := New(nil, p1).keysFor(k1), New(nil, p2).keysFor(k2)
+		for _, x := range []string{a.lease, a.fence, a.channel} {
+			for _, y := range []string{b.lease, b.fence, b.channel} {
+				if x == y {
+					t.Fatalf("(%q, %q) and (%q, %q) share the Redis key %q", p1, k1, p2, k2, x)
+				}
+			}
+		}
+	})
+}
+
+func TestMillisNeverOverflows(t *testing.T) {
+	cases := map[time.Duration]int64{
+		0:                    0,
+		1:                    1,
+		time.Millisecond:     1,
+		time.Millisecond + 1: 2,
+		locks.MaxTTL:         int64(locks.MaxTTL / time.Millisecond),
+		math.MaxInt64:        math.MaxInt64/int64(time.Millisecond) + 1,
+	}
+	for d, want := range cases {
+		if got := millis(d); got != want {
+			t.Errorf("millis(%d) = %d, want %d", int64(d), got, want)
+		}
+	}
+}
+
+// The provider and New follow one rule for prefixes: any prefix works, and
+// braces in it cannot break the hash tag.
+func TestPrefixWithBracesAcceptedEverywhere(t *testing.T) {
+	for _, p := range []string{"app}locks", "{tenant}", "}", "a|b", "100%"} {
+		o, err := Options{}.resolve(env(map[string]string{EnvPrefix: p}))
+		if err != nil || o.Prefix != p {
+			t.Fatalf("provider rejects prefix %q: %v", p, err)
+		}
+		k := New(nil, o.Prefix).keysFor("job")
+		tag := hashTag(k.lease)
+		if tag == k.lease || strings.ContainsAny(tag, "{}") || hashTag(k.fence) != tag || hashTag(k.channel) != tag {
+			t.Errorf("prefix %q: lease %q has hash tag %q", p, k.lease, tag)
+		}
+	}
 }

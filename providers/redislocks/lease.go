@@ -93,6 +93,9 @@ func (s *Lease) Renew(ctx context.Context, ttl time.Duration) (bool, error) {
 	if err := locks.ValidateTTL(ttl); err != nil {
 		return false, err
 	}
+	if err := checkMinTTL(ttl); err != nil {
+		return false, err
+	}
 	sentAt := s.l.clock.Now()
 	code, err := renewScript.Run(ctx, s.l.client, []string{s.keys.lease}, s.owner, millis(ttl)).Int64()
 	if err != nil {

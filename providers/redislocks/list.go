@@ -31,7 +31,7 @@ func (l *Locks) List(ctx context.Context, pattern string) ([]locks.LeaseInfo, er
 	if pattern == "" {
 		pattern = "*"
 	}
-	open := "{" + l.prefix + ":"
+	open := l.open
 	match := escapeGlob(open) + pattern + "}"
 	var (
 		mu   sync.Mutex

@@ -25,10 +25,10 @@ func TestListPagesAndSkipsOtherKeys(t *testing.T) {
 		mustAcquire(t, l, fmt.Sprintf("k%04d", i), locks.Options{TTL: time.Minute})
 	}
 	// Keys a MATCH on the lease layout also meets.
-	if err := c.Set(ctx, "{"+prefix+":string}", "x", time.Minute).Err(); err != nil {
+	if err := c.Set(ctx, "{"+prefix+"|string}", "x", time.Minute).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.HSet(ctx, "{"+prefix+":ownerless}", "f", "v").Err(); err != nil {
+	if err := c.HSet(ctx, "{"+prefix+"|ownerless}", "f", "v").Err(); err != nil {
 		t.Fatal(err)
 	}
 	infos, err := l.List(ctx, "")

@@ -60,7 +60,6 @@ func TestResolveMalformed(t *testing.T) {
 		EnvMaxRetriesPerRequest: "-5",
 		EnvConnectMaxAttempts:   "0",
 		EnvURL:                  "http://nope",
-		EnvPrefix:               "app}locks",
 	}
 	for name, val := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -3,7 +3,7 @@
 // Cluster, through redis.UniversalClient).
 //
 // Each operation is one Lua script and one round trip. All keys of one lock
-// share a hash tag, {prefix:key}, so every script touches a single slot.
+// share a hash tag, {prefix|key}, so every script touches a single slot.
 // Waiters are woken by a PUBLISH from the release, with a timer at the
 // holder's remaining TTL as the fallback, so a hand-off takes one round trip
 // rather than a poll interval.
@@ -32,11 +32,19 @@ const DefaultPrefix = "beignet:locks"
 // state.
 const DefaultFenceTTL = 7 * 24 * time.Hour
 
+// MinTTL is the shortest lease TTL (and renewal TTL) accepted. A holder
+// stops trusting its lease a safety margin (at least
+// locks.MinSafetyMargin) before Redis expires it; a TTL under two margins
+// would leave a window thinner than the round trip the margin exists to
+// cover, and the lease would often be over before Acquire returned.
+const MinTTL = 2 * locks.MinSafetyMargin
+
 // Locks hands out leases stored in Redis. It implements locks.Locks and
 // locks.Inspector, and is safe for concurrent use.
 type Locks struct {
 	client   redis.UniversalClient
 	prefix   string
+	open     string // "{" + the escaped prefix + "|": how every key name starts
 	clock    clockwork.Clock
 	fenceTTL time.Duration
 }
@@ -49,29 +57,37 @@ type Option func(*Locks)
 func WithClock(c clockwork.Clock) Option { return func(l *Locks) { l.clock = c } }
 
 // WithFenceTTL sets how long an idle key's last fencing token is kept
-// (default DefaultFenceTTL).
+// (default DefaultFenceTTL; 0 or less also means the default). A value over
+// locks.MaxTTL is cut to locks.MaxTTL, so that Redis's expiry arithmetic
+// cannot overflow.
 func WithFenceTTL(d time.Duration) Option { return func(l *Locks) { l.fenceTTL = d } }
 
 // New returns leases on client under prefix (DefaultPrefix if empty). The
 // client stays the caller's to close.
 //
-// Braces in prefix are replaced by parentheses: a prefix starting with "}"
-// would make every key's hash tag empty, and Redis Cluster would then put a
-// lock's keys on different slots.
+// Any prefix works. In key names, the characters that give them structure
+// ("{", "}", "|" and "%") are percent-escaped within the prefix (see
+// LeaseKey), so no two (prefix, key) pairs share a Redis key and every
+// lock keeps one Cluster hash tag.
 func New(client redis.UniversalClient, prefix string, opts ...Option) *Locks {
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
-	prefix = strings.NewReplacer("{", "(", "}", ")").Replace(prefix)
-	l := &Locks{client: client, prefix: prefix, clock: clockwork.NewRealClock(), fenceTTL: DefaultFenceTTL}
+	l := &Locks{client: client, prefix: prefix, open: "{" + prefixEscaper.Replace(prefix) + "|", clock: clockwork.NewRealClock(), fenceTTL: DefaultFenceTTL}
 	for _, o := range opts {
 		o(l)
 	}
 	if l.fenceTTL <= 0 {
 		l.fenceTTL = DefaultFenceTTL
 	}
+	l.fenceTTL = min(l.fenceTTL, locks.MaxTTL)
 	return l
 }
+
+// prefixEscaper escapes the prefix's share of a key name. "{" and "}" would
+// move or empty the hash tag; "|" ends the prefix; "%" is the escape itself,
+// so the escaping is reversible and two prefixes never meet.
+var prefixEscaper = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D", "|", "%7C")
 
 var (
 	_ locks.Locks     = (*Locks)(nil)
@@ -82,25 +98,35 @@ var (
 func (l *Locks) String() string { return fmt.Sprintf("redis (prefix %q)", l.prefix) }
 
 // keys names the Redis keys of one lock. They share the hash tag
-// {prefix:key}: Redis hashes the first {...} of a key name, which is the
+// {prefix|key}: Redis hashes the first {...} of a key name, which is the
 // same for all of them whatever key contains.
+//
+// The encoding is injective. The escaped prefix holds no "|", so the first
+// "|" ends it, and the rest is the key verbatim: "a" with "b:c" and "a:b"
+// with "c" name different locks. The lease key ends in "}", the others in
+// ":fence" and ":released", so no kind of key can stand for another.
 type keys struct {
 	lease, fence, channel string
 }
 
 func (l *Locks) keysFor(key string) keys {
-	base := "{" + l.prefix + ":" + key + "}"
+	base := l.open + key + "}"
 	return keys{lease: base, fence: base + ":fence", channel: base + ":released"}
 }
 
 // LeaseKey is the Redis key that holds key's lease, for operators
-// (HGETALL shows owner, token, metadata and acquired-at µs).
+// (HGETALL shows owner, token, metadata and acquired-at µs). It is
+// "{" + prefix + "|" + key + "}", with "%", "{", "}" and "|" in the prefix
+// written as %25, %7B, %7D and %7C.
 func (l *Locks) LeaseKey(key string) string { return l.keysFor(key).lease }
 
 // Acquire implements locks.Locks.
 func (l *Locks) Acquire(ctx context.Context, key string, opts locks.Options) (locks.Result, error) {
 	if err := locks.Validate(key, opts); err != nil {
 		return locks.Result{}, err
+	}
+	if err := checkMinTTL(opts.TTL); err != nil {
+		return locks.Result{}, fmt.Errorf("key %q: %w", key, err)
 	}
 	a := attempt{l: l, key: key, keys: l.keysFor(key), opts: opts, owner: rand.Text()}
 	a.args = make([]any, 0, 3+2*len(opts.Metadata))
@@ -164,8 +190,22 @@ func (a *attempt) try(ctx context.Context) (*Lease, time.Duration, error) {
 	}, 0, nil
 }
 
+// checkMinTTL rejects a TTL whose trust window would be too thin to use.
+func checkMinTTL(ttl time.Duration) error {
+	if ttl < MinTTL {
+		return fmt.Errorf("%w: ttl %v is under redislocks.MinTTL %v: the holder stops trusting a lease a safety margin of %v before Redis expires it",
+			locks.ErrInvalidTTL, ttl, MinTTL, locks.SafetyMargin(ttl))
+	}
+	return nil
+}
+
 // millis rounds d up to whole milliseconds, Redis's unit, so that a TTL
-// under 1ms does not become PEXPIRE 0 (an immediate delete).
+// under 1ms does not become PEXPIRE 0 (an immediate delete). It divides
+// before rounding, so no d can overflow into a negative (deleting) expiry.
 func millis(d time.Duration) int64 {
-	return int64((d + time.Millisecond - 1) / time.Millisecond)
+	ms := int64(d / time.Millisecond)
+	if d%time.Millisecond > 0 {
+		ms++
+	}
+	return ms
 }

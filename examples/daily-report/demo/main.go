@@ -171,7 +171,7 @@ func cleanup(redisURL, prefix string) {
 	c := redis.NewClient(opt)
 	defer c.Close()
 	ctx := context.Background()
-	iter := c.Scan(ctx, 0, "{"+prefix+":*", 1000).Iterator()
+	iter := c.Scan(ctx, 0, "{"+prefix+"|*", 1000).Iterator()
 	for iter.Next(ctx) {
 		c.Del(ctx, iter.Val())
 	}
