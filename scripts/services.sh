@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Starts the Redis and PostgreSQL the test suite talks to, installing them
-# first on a fresh machine. Safe to run when both are already up.
+# (and the Chromium of the admin page's browser test) first on a fresh
+# machine. Safe to run when both are already up.
 set -euo pipefail
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 ls /etc/postgresql >/dev/null 2>&1 && command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql)
+# The admin page's browser test drives a headless Chromium.
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing+=(chromium)
 if ((${#missing[@]})); then
 	echo "services: installing ${missing[*]}"
 	apt-get update -qq
