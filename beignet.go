@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/beignet-go/beignet/ctx"
+	"github.com/beignet-go/beignet/ledger"
 	"github.com/beignet-go/beignet/locks"
 	"github.com/beignet-go/beignet/scheduler"
 )
@@ -31,7 +32,9 @@ import (
 // It provides a *zap.Logger (fx's own events go to it), a real
 // clockwork.Clock and a *ctx.Ports, and runs the scheduler whenever a
 // scheduler.Schedule is registered. Ports.Locks is whatever locks.Locks a
-// provider contributes, else an in-memory adapter on the app's clock. Tests
+// provider contributes, else an in-memory adapter on the app's clock, and
+// Ports.Ledger likewise (the fleet's run state: in memory, or Redis when
+// providers/redislocks is registered). Tests
 // replace the clock with fx.Replace or fx.Decorate.
 func New(opts ...fx.Option) *fx.App {
 	log, err := NewLogger()
@@ -61,13 +64,14 @@ type portsIn struct {
 	Logger     *zap.Logger
 	Clock      clockwork.Clock
 	Locks      locks.Locks     `optional:"true"`
+	Ledger     ledger.Ledger   `optional:"true"`
 	RedisLocks *ctx.RedisLocks `optional:"true"`
 	// Work is set by tests (beignettest's TestPorts.App).
 	Work ctx.Tracker `optional:"true"`
 }
 
 func newPorts(in portsIn) (*ctx.Ports, error) {
-	p := &ctx.Ports{Locks: in.Locks, RedisLocks: in.RedisLocks, Clock: in.Clock, Logger: in.Logger, Work: in.Work}
+	p := &ctx.Ports{Locks: in.Locks, Ledger: in.Ledger, RedisLocks: in.RedisLocks, Clock: in.Clock, Logger: in.Logger, Work: in.Work}
 	require := false
 	if s := os.Getenv(EnvRequireSharedLocks); s != "" {
 		var err error
@@ -88,6 +92,9 @@ func newPorts(in portsIn) (*ctx.Ports, error) {
 				"Add redislocks.Provider for a fleet, or set " + EnvRequireSharedLocks + "=true to refuse to start without one.")
 		}))
 		p.Locks = locks.NewMemory(locks.WithClock(in.Clock))
+	}
+	if p.Ledger == nil {
+		p.Ledger = ledger.NewMemory(ledger.WithClock(in.Clock))
 	}
 	return p, nil
 }

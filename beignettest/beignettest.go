@@ -22,6 +22,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/beignet-go/beignet/ctx"
+	"github.com/beignet-go/beignet/ledger"
 	"github.com/beignet-go/beignet/locks"
 )
 
@@ -32,6 +33,9 @@ type TestPorts struct {
 	Ports *ctx.Ports
 	// Locks is Ports.Locks as its concrete type, for Leases().
 	Locks *locks.Memory
+	// Ledger is Ports.Ledger as its concrete type: the run history and
+	// schedule state of every scheduler on these ports.
+	Ledger *ledger.Memory
 	// Clock is Ports.Clock as a fake clock. Prefer Advance, which also
 	// waits for the work that moving the clock made due.
 	Clock *clockwork.FakeClock
@@ -76,18 +80,21 @@ func CreateTestPorts(t testing.TB, opts ...Option) *TestPorts {
 	}
 	clock := clockwork.NewFakeClockAt(c.start)
 	mem := locks.NewMemory(locks.WithClock(clock))
+	led := ledger.NewMemory(ledger.WithClock(clock))
 	w := newWork(clock)
 	return &TestPorts{
 		Ports: &ctx.Ports{
 			Locks:  mem,
+			Ledger: led,
 			Clock:  clock,
 			Logger: zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel)),
 			Work:   w,
 		},
-		Locks: mem,
-		Clock: clock,
-		t:     t,
-		work:  w,
+		Locks:  mem,
+		Ledger: led,
+		Clock:  clock,
+		t:      t,
+		work:   w,
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
+	"github.com/beignet-go/beignet/ledger"
 	"github.com/beignet-go/beignet/locks"
 )
 
@@ -26,6 +27,11 @@ type Ports struct {
 	// Locks hands out leases. The in-memory adapter unless a provider
 	// (such as providers/redislocks) contributes another.
 	Locks locks.Locks
+	// Ledger is the fleet's run state: schedules, pauses, claims on ticks
+	// and the history of runs. The in-memory adapter unless a provider
+	// (such as providers/redislocks) contributes another; a scheduler on
+	// Ports whose Ledger is nil keeps a private in-memory one.
+	Ledger ledger.Ledger
 	// RedisLocks is the Redis client and key prefix behind Locks, for the
 	// rare handler that needs the raw client. Nil unless the Redis locks
 	// provider is registered.

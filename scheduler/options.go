@@ -80,6 +80,14 @@ type scheduleOptions struct {
 	overlap   Overlap
 	jitter    time.Duration
 	runMissed bool
+
+	// Retries: max attempts per tick (1: none), the first backoff and
+	// its cap. atMostOnce turns crash takeover off.
+	retry      bool
+	attempts   int
+	backoff    time.Duration
+	maxBackoff time.Duration
+	atMostOnce bool
 }
 
 // ScheduleOption configures one schedule.
@@ -98,7 +106,26 @@ func WithOverlap(p Overlap) ScheduleOption { return func(o *scheduleOptions) { o
 // Jitter delays each run by a random amount up to d, to spread load.
 func Jitter(d time.Duration) ScheduleOption { return func(o *scheduleOptions) { o.jitter = d } }
 
-// RunMissed runs the latest tick once at start if no instance ran it. What
-// ran is remembered in the locks backend, so this only sees ticks missed by
-// the whole fleet when that backend outlives the fleet (Redis, not memory).
+// RunMissed runs the latest tick once at start if no instance ran it; the
+// ticks missed before it are recorded as Missed. What ran is remembered in
+// the ledger, so this only sees ticks missed by the whole fleet when the
+// ledger outlives the fleet (Redis, not memory).
 func RunMissed() ScheduleOption { return func(o *scheduleOptions) { o.runMissed = true } }
+
+// Retry runs a tick again when its handler fails (an error, a panic, a
+// timeout), with exponential backoff from first up to maxBackoff, as long
+// as the next tick is not due. max counts all attempts, the first
+// included: Retry(3, ...) is the first try and two retries. Each attempt
+// is a record in the ledger. Add refuses max < 1, first <= 0 or
+// maxBackoff < first with ErrInvalidOption.
+func Retry(max int, first, maxBackoff time.Duration) ScheduleOption {
+	return func(o *scheduleOptions) {
+		o.retry, o.attempts, o.backoff, o.maxBackoff = true, max, first, maxBackoff
+	}
+}
+
+// AtMostOnce opts out of crash takeover: a tick whose instance died
+// mid-run is recorded as Abandoned instead of being run again elsewhere.
+// For handlers that must never run twice, even partially, and that do not
+// fence their writes with the run's token.
+func AtMostOnce() ScheduleOption { return func(o *scheduleOptions) { o.atMostOnce = true } }

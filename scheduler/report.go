@@ -2,30 +2,40 @@ package scheduler
 
 import (
 	"time"
+
+	"github.com/beignet-go/beignet/ledger"
 )
 
-// Outcome is what became of one tick on one instance.
-type Outcome string
+// Outcome is what became of one tick or run. It is the ledger's type, so
+// reports and run records share one vocabulary.
+type Outcome = ledger.Outcome
 
 // Outcomes of a run.
 const (
 	// Ran: the handler returned nil.
-	Ran Outcome = "ran"
-	// SkippedHeld: the previous run still held the schedule's lease
-	// somewhere in the fleet (overlap policy skip, or wait ran out).
-	SkippedHeld Outcome = "skipped-held"
-	// Failed: the handler returned an error, or the lease backend failed.
-	Failed Outcome = "failed"
+	Ran = ledger.Ran
+	// SkippedHeld: the previous run still held the schedule somewhere in
+	// the fleet (overlap policy skip, or wait ran out).
+	SkippedHeld = ledger.SkippedHeld
+	// Failed: the handler returned an error, or the backend failed.
+	Failed = ledger.Failed
 	// TimedOut: the run's timeout cancelled the handler.
-	TimedOut Outcome = "timed-out"
-	// LeaseLost: the lease could not be kept; the handler's ctx was
+	TimedOut = ledger.TimedOut
+	// LeaseLost: the run's claim could not be kept; the handler's ctx was
 	// cancelled with locks.ErrLeaseLost.
-	LeaseLost Outcome = "lease-lost"
+	LeaseLost = ledger.LeaseLost
 	// Panicked: the handler panicked; the panic was recovered.
-	Panicked Outcome = "panicked"
-	// Missed: no instance could run the tick in time on this instance's
-	// view (it woke later than the skew tolerance). Not a run.
-	Missed Outcome = "missed"
+	Panicked = ledger.Panicked
+	// Missed: the tick was not run: the whole fleet was down at the time,
+	// or this instance woke later than the skew tolerance. Not a run.
+	Missed = ledger.Missed
+	// Running: a run that has started and not finished (run records
+	// only).
+	Running = ledger.Running
+	// Abandoned: the instance running it stopped renewing its claim
+	// (crashed or cut off) and no end was ever reported; or the tick could
+	// not be finished before the next one was due.
+	Abandoned = ledger.Abandoned
 )
 
 // Report describes one tick on one instance. Ticks that another instance

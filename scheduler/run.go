@@ -62,7 +62,7 @@ func WithRun(parent context.Context, r Run) context.Context {
 // the schedule's lease.
 func (s *Scheduler) run(e *entry, tick time.Time, b *busy) {
 	clock := s.ports.Clock
-	if e.o.jitter > 0 && b.sleep(rand.N(e.o.jitter), s.loopCtx.Done(), nil) == wokeByStop {
+	if e.o.jitter > 0 && b.sleep(rand.N(e.o.jitter), e.ctx.Done(), nil) == wokeByStop {
 		return
 	}
 	next := e.sched.Next(tick)

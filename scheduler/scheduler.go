@@ -28,6 +28,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/beignet-go/beignet/ctx"
+	"github.com/beignet-go/beignet/ledger"
 	"github.com/beignet-go/beignet/locks"
 )
 
@@ -50,6 +51,7 @@ var (
 // Scheduler runs schedules under leases from Ports.Locks.
 type Scheduler struct {
 	ports  *ctx.Ports
+	led    ledger.Ledger
 	opts   options
 	log    *zap.Logger
 	tracer trace.Tracer
@@ -79,15 +81,25 @@ const (
 type entry struct {
 	name    string
 	spec    string
+	loc     *time.Location // the zone the spec is read in
 	sched   cron.Schedule
 	handler Handler
 	o       scheduleOptions
 	skew    time.Duration // effective tolerance for this schedule
+
+	// ctx ends when the scheduler stops or the schedule is removed; stop
+	// ends it. Both are set when its loop starts.
+	ctx  context.Context
+	stop context.CancelFunc
 }
+
+// registerTimeout bounds the ledger writes of Start and Add, which take
+// no ctx.
+const registerTimeout = 10 * time.Second
 
 // New returns a scheduler on ports. Add schedules, then Start it.
 func New(ports *ctx.Ports, opts ...Option) *Scheduler {
-	o := options{skew: DefaultSkewTolerance, loc: time.Local}
+	o := options{skew: DefaultSkewTolerance, loc: time.UTC}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -99,8 +111,13 @@ func New(ports *ctx.Ports, opts ...Option) *Scheduler {
 	if log == nil {
 		log = zap.NewNop()
 	}
+	led := ports.Ledger
+	if led == nil {
+		led = ledger.NewMemory(ledger.WithClock(ports.Clock))
+	}
 	return &Scheduler{
 		ports:   ports,
+		led:     led,
 		opts:    o,
 		log:     log.Named("scheduler"),
 		tracer:  newTracer(o.tracerProvider),
@@ -130,9 +147,18 @@ func (s *Scheduler) Add(name, spec string, h Handler, opts ...ScheduleOption) er
 	if s.state == stateStopped {
 		return fmt.Errorf("scheduler: add %q: %w", name, ErrStopped)
 	}
+	if s.state == stateRunning {
+		rctx, cancel := context.WithTimeout(context.Background(), registerTimeout)
+		defer cancel()
+		if err := s.register(rctx, e); err != nil {
+			return err
+		}
+	}
 	s.entries[name] = e
 	s.order = append(s.order, e)
-	s.counts[name] = make(map[Outcome]uint64)
+	if s.counts[name] == nil {
+		s.counts[name] = make(map[Outcome]uint64)
+	}
 	if s.state == stateRunning {
 		s.startLoop(e)
 	}
@@ -167,6 +193,8 @@ func (s *Scheduler) newEntry(name, spec string, h Handler, opts []ScheduleOption
 		return nil, fmt.Errorf("%w: schedule %q: lease TTL: %w", ErrInvalidOption, name, err)
 	}
 	switch {
+	case o.retry && (o.attempts < 1 || o.backoff <= 0 || o.maxBackoff < o.backoff):
+		return nil, fmt.Errorf("%w: schedule %q: Retry(%d, %v, %v): want max >= 1, first > 0 and maxBackoff >= first", ErrInvalidOption, name, o.attempts, o.backoff, o.maxBackoff)
 	case o.timeout < 0:
 		return nil, fmt.Errorf("%w: schedule %q: timeout %v must be >= 0", ErrInvalidOption, name, o.timeout)
 	case o.jitter < 0 || (interval > 0 && o.jitter >= interval):
@@ -178,7 +206,15 @@ func (s *Scheduler) newEntry(name, spec string, h Handler, opts []ScheduleOption
 	if interval > 0 {
 		skew = min(skew, interval/2)
 	}
-	return &entry{name: name, spec: spec, sched: sched, handler: h, o: o, skew: skew}, nil
+	if !o.retry {
+		o.attempts = 1
+	}
+	loc := time.UTC
+	if cs, ok := sched.(*cron.SpecSchedule); ok {
+		loc = cs.Location
+	}
+	return &entry{name: name, spec: spec, loc: loc, sched: sched, handler: h, o: o, skew: skew,
+		stop: func() {}}, nil
 }
 
 // Start begins running the schedules. It returns at once.
@@ -187,6 +223,15 @@ func (s *Scheduler) Start() error {
 	defer s.mu.Unlock()
 	if s.state != stateNew {
 		return errors.New("scheduler: Start called twice")
+	}
+	// The ledger learns every schedule before its first tick, so that the
+	// fleet's controls and history know it.
+	rctx, cancel := context.WithTimeout(context.Background(), registerTimeout)
+	defer cancel()
+	for _, e := range s.order {
+		if err := s.register(rctx, e); err != nil {
+			return err
+		}
 	}
 	s.state = stateRunning
 	s.loopCtx, s.stopLoops = context.WithCancel(context.Background())
@@ -252,6 +297,7 @@ func (s *Scheduler) Counts(name string) map[Outcome]uint64 {
 func (s *Scheduler) startLoop(e *entry) {
 	b := begin(s.ports, "schedule "+e.name)
 	b.hb = s.heartbeatLocked(e.name)
+	e.ctx, e.stop = context.WithCancel(s.loopCtx)
 	s.loops.Add(1)
 	go s.loop(e, b)
 }
@@ -275,11 +321,11 @@ func (s *Scheduler) loop(e *entry, b *busy) {
 	}
 	for !next.IsZero() {
 		if d := next.Sub(clock.Now()); d > 0 {
-			if b.sleep(d, s.loopCtx.Done(), nil) == wokeByStop {
+			if b.sleep(d, e.ctx.Done(), nil) == wokeByStop {
 				return
 			}
 		}
-		if s.loopCtx.Err() != nil {
+		if e.ctx.Err() != nil {
 			return
 		}
 		now := clock.Now()

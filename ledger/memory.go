@@ -1,0 +1,542 @@
+package ledger
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+)
+
+// Memory is the in-memory ledger: the default of an app with no provider,
+// and the test double. Claims lapse and records age by its clock, so a
+// clockwork.FakeClock's Advance moves them. It coordinates the schedulers
+// of one process only.
+type Memory struct {
+	clock   clockwork.Clock
+	history int
+	maxAge  time.Duration
+
+	mu        sync.Mutex
+	scheds    map[string]*memSchedule
+	instances map[string]time.Time
+	subs      map[chan Request]struct{}
+	token     uint64
+}
+
+// memSchedule is one schedule's state, shaped like the Redis hash and list.
+type memSchedule struct {
+	def     Definition
+	paused  bool
+	done    time.Time
+	last    *Record
+	running *Record
+	claim   claimSlot
+	runs    []Record // newest first
+	reqs    map[string]time.Time
+}
+
+// claimSlot is the schedule's run slot. It keeps the last claim's tick and
+// attempt after it ends, so a takeover knows which attempt comes next.
+type claimSlot struct {
+	tick     time.Time
+	manual   bool
+	owner    string // "" once finished or released
+	instance string
+	attempt  int
+	token    uint64
+	until    time.Time
+}
+
+func (c *claimSlot) live(now time.Time) bool { return c.owner != "" && now.Before(c.until) }
+
+// Option configures an adapter (memory, and Redis through its own
+// constructor's options of the same meaning).
+type Option func(*Config)
+
+// Config is what Options set.
+type Config struct {
+	// Clock is the adapter's time source.
+	Clock clockwork.Clock
+	// History is how many records are kept per schedule.
+	History int
+	// MaxAge is how long a record is kept.
+	MaxAge time.Duration
+}
+
+// WithClock sets the clock claims lapse and records age by.
+func WithClock(c clockwork.Clock) Option { return func(o *Config) { o.Clock = c } }
+
+// WithHistory keeps the last n records per schedule (default
+// DefaultHistory; n <= 0 keeps the default).
+func WithHistory(n int) Option { return func(o *Config) { o.History = n } }
+
+// WithMaxAge drops records older than d (default DefaultMaxAge).
+func WithMaxAge(d time.Duration) Option { return func(o *Config) { o.MaxAge = d } }
+
+// NewConfig applies opts over the defaults.
+func NewConfig(opts ...Option) Config {
+	c := Config{History: DefaultHistory, MaxAge: DefaultMaxAge}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.Clock == nil {
+		c.Clock = clockwork.NewRealClock()
+	}
+	if c.History <= 0 {
+		c.History = DefaultHistory
+	}
+	if c.MaxAge <= 0 {
+		c.MaxAge = DefaultMaxAge
+	}
+	return c
+}
+
+// NewMemory returns an empty in-memory ledger.
+func NewMemory(opts ...Option) *Memory {
+	c := NewConfig(opts...)
+	return &Memory{
+		clock:     c.Clock,
+		history:   c.History,
+		maxAge:    c.MaxAge,
+		scheds:    make(map[string]*memSchedule),
+		instances: make(map[string]time.Time),
+		subs:      make(map[chan Request]struct{}),
+	}
+}
+
+var _ Ledger = (*Memory)(nil)
+
+// String names the backend in startup logs.
+func (m *Memory) String() string { return "memory (this process only)" }
+
+func (m *Memory) get(name string) (*memSchedule, error) {
+	if err := ValidateName(name); err != nil {
+		return nil, err
+	}
+	s, ok := m.scheds[name]
+	if !ok {
+		return nil, Unknown(name)
+	}
+	return s, nil
+}
+
+// Register implements Ledger.
+func (m *Memory) Register(ctx context.Context, d Definition) error {
+	if err := ValidateName(d.Name); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.scheds[d.Name]
+	if !ok {
+		s = &memSchedule{reqs: make(map[string]time.Time)}
+		m.scheds[d.Name] = s
+	}
+	s.def = d
+	return nil
+}
+
+// Schedules implements Ledger.
+func (m *Memory) Schedules(ctx context.Context) ([]Schedule, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.clock.Now()
+	out := make([]Schedule, 0, len(m.scheds))
+	for _, s := range m.scheds {
+		out = append(out, m.viewLocked(s, now))
+	}
+	slices.SortFunc(out, func(a, b Schedule) int { return cmpString(a.Name, b.Name) })
+	return out, nil
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Schedule implements Ledger.
+func (m *Memory) Schedule(ctx context.Context, name string) (Schedule, error) {
+	if err := ctx.Err(); err != nil {
+		return Schedule{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, err := m.get(name)
+	if err != nil {
+		return Schedule{}, err
+	}
+	return m.viewLocked(s, m.clock.Now()), nil
+}
+
+func (m *Memory) viewLocked(s *memSchedule, now time.Time) Schedule {
+	m.abandonLocked(s, now)
+	v := Schedule{Definition: s.def, Paused: s.paused, Done: s.done}
+	if s.last != nil {
+		l := *s.last
+		v.Last = &l
+	}
+	if s.running != nil {
+		r := *s.running
+		v.Running = &r
+	}
+	return v
+}
+
+// SetPaused implements Ledger.
+func (m *Memory) SetPaused(ctx context.Context, name string, paused bool) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, err := m.get(name)
+	if err != nil {
+		return err
+	}
+	s.paused = paused
+	return nil
+}
+
+// Claim implements Ledger.
+func (m *Memory) Claim(ctx context.Context, r ClaimRequest) (Claim, error) {
+	if err := r.Validate(); err != nil {
+		return Claim{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return Claim{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, err := m.get(r.Schedule)
+	if err != nil {
+		return Claim{}, err
+	}
+	now := m.clock.Now()
+	m.abandonLocked(s, now)
+	c := &s.claim
+	if !r.Manual {
+		if !s.done.Before(r.Tick) {
+			return Claim{State: Done}, nil
+		}
+		if s.paused {
+			s.done = r.Tick
+			return Claim{State: Paused}, nil
+		}
+	}
+	sameRun := c.tick.Equal(r.Tick) && c.manual == r.Manual
+	later := !r.Manual && !c.manual && c.tick.After(r.Tick)
+	if c.live(now) && !(sameRun && c.owner == r.Owner) {
+		if later {
+			return Claim{State: Done}, nil
+		}
+		return Claim{State: Held, HeldTick: c.tick, HeldBy: c.instance, HeldFor: c.until.Sub(now)}, nil
+	}
+	if later {
+		return Claim{State: Done}, nil
+	}
+	attempt := 1
+	if sameRun {
+		attempt = c.attempt + 1
+	}
+	m.token++
+	*c = claimSlot{tick: r.Tick, manual: r.Manual, owner: r.Owner, instance: r.Instance, attempt: attempt, token: m.token, until: now.Add(r.TTL)}
+	s.running = &Record{Schedule: r.Schedule, Tick: r.Tick, Manual: r.Manual, Attempt: attempt, Instance: r.Instance,
+		FencingToken: m.token, Outcome: Running, Started: now}
+	return Claim{State: Won, Attempt: attempt, Token: m.token, PrevDone: s.done}, nil
+}
+
+// abandonLocked records the run of a lapsed claim as Abandoned, once.
+func (m *Memory) abandonLocked(s *memSchedule, now time.Time) {
+	c := &s.claim
+	if c.owner == "" || c.live(now) {
+		return
+	}
+	c.owner = ""
+	rec := Record{Schedule: s.def.Name, Tick: c.tick, Manual: c.manual, Attempt: c.attempt, Instance: c.instance, FencingToken: c.token}
+	if s.running != nil && SameRun(*s.running, rec) {
+		rec = *s.running
+	}
+	s.running = nil
+	rec.Outcome, rec.Finished, rec.Err = Abandoned, now, LapsedErr(rec.Instance)
+	m.appendLocked(s, rec, now)
+}
+
+// Renew implements Ledger.
+func (m *Memory) Renew(ctx context.Context, r ClaimRequest) (bool, error) {
+	if err := r.Validate(); err != nil {
+		return false, err
+	}
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, err := m.get(r.Schedule)
+	if err != nil {
+		return false, err
+	}
+	now := m.clock.Now()
+	c := &s.claim
+	if !c.live(now) || c.owner != r.Owner || !c.tick.Equal(r.Tick) || c.manual != r.Manual {
+		return false, nil
+	}
+	c.until = now.Add(r.TTL)
+	return true, nil
+}
+
+// Finish implements Ledger.
+func (m *Memory) Finish(ctx context.Context, r ClaimRequest) error {
+	return m.end(ctx, r, true)
+}
+
+// Release implements Ledger.
+func (m *Memory) Release(ctx context.Context, r ClaimRequest) error {
+	return m.end(ctx, r, false)
+}
+
+func (m *Memory) end(ctx context.Context, r ClaimRequest, done bool) error {
+	if err := ValidateName(r.Schedule); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, err := m.get(r.Schedule)
+	if err != nil {
+		return err
+	}
+	if done && !r.Manual && r.Tick.After(s.done) {
+		s.done = r.Tick
+	}
+	c := &s.claim
+	if r.Owner != "" && c.owner == r.Owner && c.tick.Equal(r.Tick) && c.manual == r.Manual {
+		c.owner, c.until = "", time.Time{}
+	}
+	return nil
+}
+
+// Put implements Ledger.
+func (m *Memory) Put(ctx context.Context, r Record) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, err := m.get(r.Schedule)
+	if err != nil {
+		return err
+	}
+	if r.Outcome == Running {
+		s.running = &r
+		return nil
+	}
+	if s.running != nil && SameRun(*s.running, r) {
+		s.running = nil
+	}
+	m.appendLocked(s, r, m.clock.Now())
+	return nil
+}
+
+// appendLocked adds a final record, keeping the newest m.history within
+// m.maxAge.
+func (m *Memory) appendLocked(s *memSchedule, r Record, now time.Time) {
+	s.runs = append([]Record{r}, s.runs...)
+	if len(s.runs) > m.history {
+		s.runs = s.runs[:m.history]
+	}
+	for len(s.runs) > 0 && Expired(s.runs[len(s.runs)-1], now, m.maxAge) {
+		s.runs = s.runs[:len(s.runs)-1]
+	}
+	l := r
+	s.last = &l
+}
+
+// Runs implements Ledger.
+func (m *Memory) Runs(ctx context.Context, name string, limit int) ([]Record, error) {
+	if err := ValidateLimit(name, limit); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, err := m.get(name)
+	if err != nil {
+		return nil, err
+	}
+	now := m.clock.Now()
+	m.abandonLocked(s, now)
+	var out []Record
+	if s.running != nil {
+		out = append(out, *s.running)
+	}
+	for _, r := range s.runs {
+		if !Expired(r, now, m.maxAge) {
+			out = append(out, r)
+		}
+	}
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// RequestRun implements Ledger.
+func (m *Memory) RequestRun(ctx context.Context, name string) (Request, error) {
+	if err := ctx.Err(); err != nil {
+		return Request{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, err := m.get(name)
+	if err != nil {
+		return Request{}, err
+	}
+	now := m.clock.Now()
+	for id, at := range s.reqs {
+		if now.Sub(at) > RequestTTL {
+			delete(s.reqs, id)
+		}
+	}
+	if len(s.reqs) >= MaxPendingRequests {
+		return Request{}, fmt.Errorf("%w: %q has %d", ErrTooManyRequests, name, len(s.reqs))
+	}
+	req := Request{Schedule: name, ID: rand.Text(), At: now}
+	s.reqs[req.ID] = now
+	for ch := range m.subs {
+		select {
+		case ch <- req:
+		default: // a slow subscriber falls back to PendingRequests
+		}
+	}
+	return req, nil
+}
+
+// TakeRequest implements Ledger.
+func (m *Memory) TakeRequest(ctx context.Context, name, id string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, err := m.get(name)
+	if err != nil {
+		return false, err
+	}
+	at, ok := s.reqs[id]
+	if !ok || m.clock.Now().Sub(at) > RequestTTL {
+		delete(s.reqs, id)
+		return false, nil
+	}
+	delete(s.reqs, id)
+	return true, nil
+}
+
+// PendingRequests implements Ledger.
+func (m *Memory) PendingRequests(ctx context.Context, name string) ([]Request, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, err := m.get(name)
+	if err != nil {
+		return nil, err
+	}
+	now := m.clock.Now()
+	var out []Request
+	for id, at := range s.reqs {
+		if now.Sub(at) <= RequestTTL {
+			out = append(out, Request{Schedule: name, ID: id, At: at})
+		}
+	}
+	SortRequests(out)
+	return out, nil
+}
+
+// SortRequests orders requests oldest first (then by id).
+func SortRequests(rs []Request) {
+	slices.SortFunc(rs, func(a, b Request) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		return cmpString(a.ID, b.ID)
+	})
+}
+
+// Subscribe implements Ledger. The channel is closed when ctx ends.
+func (m *Memory) Subscribe(ctx context.Context) (<-chan Request, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ch := make(chan Request, 64)
+	m.mu.Lock()
+	m.subs[ch] = struct{}{}
+	m.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		delete(m.subs, ch)
+		close(ch)
+	})
+	return ch, nil
+}
+
+// Beat implements Ledger.
+func (m *Memory) Beat(ctx context.Context, instance string, ttl time.Duration) error {
+	if instance == "" || ttl <= 0 {
+		return fmt.Errorf("%w: heartbeat of instance %q for %v", ErrInvalid, instance, ttl)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.clock.Now()
+	for id, exp := range m.instances {
+		if !now.Before(exp) {
+			delete(m.instances, id)
+		}
+	}
+	m.instances[instance] = now.Add(ttl)
+	return nil
+}
+
+// Instances implements Ledger.
+func (m *Memory) Instances(ctx context.Context) ([]Instance, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.clock.Now()
+	var out []Instance
+	for id, exp := range m.instances {
+		if now.Before(exp) {
+			out = append(out, Instance{ID: id, Expires: exp})
+		}
+	}
+	slices.SortFunc(out, func(a, b Instance) int { return cmpString(a.ID, b.ID) })
+	return out, nil
+}

@@ -1,0 +1,162 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/beignet-go/beignet/ledger"
+)
+
+// ErrUnknownSchedule is wrapped by every error about a schedule name that
+// neither the ledger nor (for Remove) this instance knows. The message
+// names the schedule.
+var ErrUnknownSchedule = ledger.ErrUnknownSchedule
+
+// RunRecord is one run of a schedule as the fleet's ledger recorded it, or
+// one tick that was not run (Outcome Missed or Abandoned):
+//
+//	Schedule     string
+//	Tick         time.Time // the scheduled time; for RunNow, the request time
+//	Manual       bool      // started by RunNow
+//	Attempt      int       // 1 for the first try; more after a retry or a takeover
+//	Instance     string
+//	FencingToken uint64
+//	Outcome      Outcome   // Running while it runs
+//	Started      time.Time
+//	Finished     time.Time // zero while running
+//	Err          string
+type RunRecord = ledger.Record
+
+// ScheduleStatus is one schedule as the fleet sees it.
+type ScheduleStatus struct {
+	// Name and Spec are the schedule's, as last registered by any
+	// instance.
+	Name, Spec string
+	// Location is the zone the spec is read in.
+	Location *time.Location
+	// Next is the next tick after now (zero if there is none); a paused
+	// schedule will skip it.
+	Next time.Time
+	// Paused is true between Pause and Resume.
+	Paused bool
+	// Last is the newest finished record; nil before the first run.
+	Last *RunRecord
+}
+
+// Runs returns up to limit records of schedule name, newest first, from
+// every instance of the fleet (limit 0: all that are kept). It reads the
+// ledger only, so it works on a scheduler that was never started.
+func (s *Scheduler) Runs(ctx context.Context, name string, limit int) ([]RunRecord, error) {
+	if limit < 0 {
+		return nil, fmt.Errorf("%w: runs of %q: limit %d must be >= 0", ErrInvalidOption, name, limit)
+	}
+	rs, err := s.led.Runs(ctx, name, limit)
+	if err != nil {
+		return nil, fmt.Errorf("scheduler: runs of %q: %w", name, err)
+	}
+	return rs, nil
+}
+
+// Schedules returns every schedule the fleet's ledger knows, sorted by
+// name.
+func (s *Scheduler) Schedules(ctx context.Context) ([]ScheduleStatus, error) {
+	all, err := s.led.Schedules(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("scheduler: schedules: %w", err)
+	}
+	now := s.ports.Clock.Now()
+	out := make([]ScheduleStatus, 0, len(all))
+	for _, l := range all {
+		st := ScheduleStatus{Name: l.Name, Spec: l.Spec, Paused: l.Paused, Last: l.Last, Location: time.UTC}
+		if loc, err := time.LoadLocation(l.Location); err == nil {
+			st.Location = loc
+		}
+		if sched, err := ParseSpecAt(l.Spec, st.Location, now); err == nil {
+			st.Next = sched.Next(now)
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// Pause stops every instance of the fleet from running schedule name's
+// ticks until Resume; it survives restarts. A run in progress finishes.
+// RunNow still runs a paused schedule.
+func (s *Scheduler) Pause(ctx context.Context, name string) error {
+	return s.setPaused(ctx, name, true)
+}
+
+// Resume undoes Pause. Ticks that fell in the pause are not caught up.
+func (s *Scheduler) Resume(ctx context.Context, name string) error {
+	return s.setPaused(ctx, name, false)
+}
+
+func (s *Scheduler) setPaused(ctx context.Context, name string, paused bool) error {
+	if err := s.registerLocal(ctx, name); err != nil {
+		return err
+	}
+	if err := s.led.SetPaused(ctx, name, paused); err != nil {
+		verb := "pause"
+		if !paused {
+			verb = "resume"
+		}
+		return fmt.Errorf("scheduler: %s %q: %w", verb, name, err)
+	}
+	return nil
+}
+
+// RunNow asks the fleet to run schedule name once, now: exactly one
+// instance that has the schedule runs it, as a manual run whose Tick is
+// the request time, even while the schedule is paused.
+func (s *Scheduler) RunNow(ctx context.Context, name string) error {
+	if err := s.registerLocal(ctx, name); err != nil {
+		return err
+	}
+	if _, err := s.led.RequestRun(ctx, name); err != nil {
+		return fmt.Errorf("scheduler: run %q now: %w", name, err)
+	}
+	return nil
+}
+
+// Remove stops this instance scheduling name; a run in progress finishes.
+// Other instances are unaffected, and the ledger keeps the schedule's
+// history. Adding the name again, with any spec, replaces it.
+func (s *Scheduler) Remove(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.entries[name]
+	if !ok {
+		return fmt.Errorf("scheduler: remove %w %q on this instance", ErrUnknownSchedule, name)
+	}
+	delete(s.entries, name)
+	delete(s.beats, name)
+	for i, o := range s.order {
+		if o == e {
+			s.order = append(s.order[:i:i], s.order[i+1:]...)
+			break
+		}
+	}
+	e.stop()
+	return nil
+}
+
+// registerLocal makes sure a schedule added on this instance is in the
+// ledger, so that controls work before Start. Names this instance does not
+// have are left to the ledger to know or not.
+func (s *Scheduler) registerLocal(ctx context.Context, name string) error {
+	s.mu.Lock()
+	e, ok := s.entries[name]
+	s.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	return s.register(ctx, e)
+}
+
+func (s *Scheduler) register(ctx context.Context, e *entry) error {
+	if err := s.led.Register(ctx, ledger.Definition{Name: e.name, Spec: e.spec, Location: e.loc.String()}); err != nil {
+		return fmt.Errorf("scheduler: register %q in the ledger: %w", e.name, err)
+	}
+	return nil
+}
