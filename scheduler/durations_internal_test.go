@@ -4,9 +4,11 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/beignet-go/beignet/locks"
 )
 
-func TestSumTTLSaturates(t *testing.T) {
+func TestDerivedDurationsSaturate(t *testing.T) {
 	huge := time.Duration(math.MaxInt64)
 	for _, c := range []struct {
 		in   []time.Duration
@@ -14,13 +16,20 @@ func TestSumTTLSaturates(t *testing.T) {
 	}{
 		{nil, 0},
 		{[]time.Duration{time.Second, 2 * time.Second}, 3 * time.Second},
-		{[]time.Duration{MaxDerivedTTL - 1, 1}, MaxDerivedTTL},
-		{[]time.Duration{MaxDerivedTTL - 2, 1}, MaxDerivedTTL - 1},
-		{[]time.Duration{huge, huge, huge}, MaxDerivedTTL},
-		{[]time.Duration{time.Second, huge}, MaxDerivedTTL},
+		{[]time.Duration{locks.MaxTTL - 1, 1}, locks.MaxTTL},
+		{[]time.Duration{locks.MaxTTL - 2, 1}, locks.MaxTTL - 1},
+		{[]time.Duration{locks.MaxTTL, 1}, locks.MaxTTL},
+		{[]time.Duration{huge, huge, huge}, locks.MaxTTL},
+		{[]time.Duration{time.Second, huge}, locks.MaxTTL},
 	} {
-		if got := sumTTL(c.in...); got != c.want {
-			t.Errorf("sumTTL(%v) = %v, want %v", c.in, got, c.want)
+		if got := claimTTL(c.in...); got != c.want {
+			t.Errorf("claimTTL(%v) = %v, want %v", c.in, got, c.want)
+		}
+		if err := locks.ValidateTTL(claimTTL(append(c.in, time.Second)...)); err != nil {
+			t.Errorf("claimTTL(%v, 1s) is refused by the port: %v", c.in, err)
+		}
+		if err := (locks.Options{TTL: time.Second, Wait: leaseWait(c.in...)}).Validate(); err != nil {
+			t.Errorf("leaseWait(%v) is refused by the port: %v", c.in, err)
 		}
 	}
 }

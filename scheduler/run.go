@@ -76,7 +76,7 @@ func (s *Scheduler) run(e *entry, tick time.Time, b *busy) {
 	// it must outlive every instance's chance to reach this tick, which is
 	// the interval plus the clock disagreement either way.
 	claim, err := s.ports.Locks.Acquire(s.runCtx, claimKey(e.name, tick), locks.Options{
-		TTL: sumTTL(interval, e.skew, e.skew, e.o.jitter, claimSlack), Metadata: md,
+		TTL: claimTTL(interval, e.skew, e.skew, e.o.jitter, claimSlack), Metadata: md,
 	})
 	if err != nil {
 		s.report(Report{Schedule: e.name, Tick: tick, Instance: s.opts.instance, Outcome: Failed,
@@ -92,11 +92,11 @@ func (s *Scheduler) run(e *entry, tick time.Time, b *busy) {
 	// whose clock is behind ours, so even under OverlapSkip the lease is
 	// awaited for the skew window before the tick counts as overlapping.
 	// Waits never reach into the next tick.
-	wait := sumTTL(e.skew, e.skew)
+	wait := leaseWait(e.skew, e.skew)
 	if e.o.overlap == OverlapWait {
 		// Up to the next tick (the cap below); a last tick, which has
 		// none, waits one TTL.
-		wait = sumTTL(e.o.ttl, interval)
+		wait = leaseWait(e.o.ttl, interval)
 	}
 	if interval > 0 {
 		wait = min(wait, max(next.Sub(clock.Now()), 0))

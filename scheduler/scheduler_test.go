@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -116,6 +117,8 @@ func TestAddRejectsBadInput(t *testing.T) {
 		{"zone without spec", "zz", "TZ=UTC", ok, nil, scheduler.ErrInvalidSpec},
 		{"never fires", "n", "0 0 30 2 *", ok, nil, scheduler.ErrInvalidSpec},
 		{"negative ttl", "t", "@hourly", ok, []scheduler.ScheduleOption{scheduler.LeaseTTL(-1)}, scheduler.ErrInvalidOption},
+		{"ttl over locks.MaxTTL", "tm", "@hourly", ok, []scheduler.ScheduleOption{scheduler.LeaseTTL(locks.MaxTTL + 1)}, locks.ErrInvalidTTL},
+		{"ttl of MaxInt64", "ti", "@hourly", ok, []scheduler.ScheduleOption{scheduler.LeaseTTL(math.MaxInt64)}, scheduler.ErrInvalidOption},
 		{"jitter over interval", "j", "@every 10s", ok, []scheduler.ScheduleOption{scheduler.Jitter(time.Minute)}, scheduler.ErrInvalidOption},
 	}
 	for _, c := range cases {

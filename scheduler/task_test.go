@@ -79,6 +79,7 @@ func TestAddTaskRejectsBadInput(t *testing.T) {
 		{"no run", scheduler.Task{Name: "n", Key: "k", Interval: time.Second}, scheduler.ErrNilHandler},
 		{"no interval", scheduler.Task{Name: "n", Key: "k", Run: run}, scheduler.ErrInvalidOption},
 		{"bad key", scheduler.Task{Name: "n", Key: "", Interval: time.Second, Run: run}, scheduler.ErrInvalidOption},
+		{"ttl over locks.MaxTTL", scheduler.Task{Name: "n", Key: "k", Interval: time.Second, TTL: locks.MaxTTL + 1, Run: run}, locks.ErrInvalidTTL},
 	} {
 		if err := s.AddTask(c.task); !errors.Is(err, c.want) {
 			t.Errorf("%s: AddTask = %v, want %v", c.name, err, c.want)
