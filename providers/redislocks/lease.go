@@ -20,6 +20,11 @@ type Lease struct {
 	md    map[string]string
 	ttl   time.Duration
 
+	// renewing holds one token while a Renew is in flight. Redis applies
+	// renewals in the order they arrive, so only one at a time makes the
+	// reply that sets trustEnd the one Redis applied last.
+	renewing chan struct{}
+
 	mu       sync.Mutex
 	trustEnd time.Time
 	lost     Loss
@@ -85,7 +90,8 @@ func (s *Lease) noteOwner(code int64) {
 	}
 }
 
-// Renew implements locks.Lease.
+// Renew implements locks.Lease. Concurrent calls on one lease run one after
+// the other, so ExpiresAt never passes the expiry Redis last granted.
 func (s *Lease) Renew(ctx context.Context, ttl time.Duration) (bool, error) {
 	if ttl == 0 {
 		ttl = s.ttl
@@ -96,9 +102,23 @@ func (s *Lease) Renew(ctx context.Context, ttl time.Duration) (bool, error) {
 	if err := checkMinTTL(ttl); err != nil {
 		return false, err
 	}
+	select {
+	case s.renewing <- struct{}{}:
+	case <-ctx.Done():
+		return false, fmt.Errorf("redislocks: renew %q: %w", s.key, ctx.Err())
+	}
+	defer func() { <-s.renewing }()
 	sentAt := s.l.clock.Now()
 	code, err := renewScript.Run(ctx, s.l.client, []string{s.keys.lease}, s.owner, millis(ttl)).Int64()
 	if err != nil {
+		// Redis may still apply this renewal, setting the expiry to ttl
+		// from its arrival: sooner than the current window's end if ttl
+		// is shorter than the last one. Trust only the earlier of the two.
+		s.mu.Lock()
+		if end := locks.TrustWindowEnd(sentAt, ttl); end.Before(s.trustEnd) {
+			s.trustEnd = end
+		}
+		s.mu.Unlock()
 		return false, fmt.Errorf("redislocks: renew %q: %w", s.key, err)
 	}
 	if code != ownerMine {
@@ -114,7 +134,7 @@ func (s *Lease) Renew(ctx context.Context, ttl time.Duration) (bool, error) {
 // Release implements locks.Lease. Releasing a lease that expired, or that
 // someone else now holds, changes nothing in Redis.
 func (s *Lease) Release(ctx context.Context) error {
-	code, err := releaseScript.Run(ctx, s.l.client, []string{s.keys.lease}, s.owner, s.keys.channel).Int64()
+	code, err := s.l.release(ctx, s.keys, s.owner)
 	if err != nil {
 		return fmt.Errorf("redislocks: release %q: %w", s.key, err)
 	}

@@ -12,8 +12,10 @@ package redislocks
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"strings"
 	"time"
 
@@ -170,6 +172,15 @@ func (a *attempt) try(ctx context.Context) (*Lease, time.Duration, error) {
 	sentAt := a.l.clock.Now()
 	res, err := acquireScript.Run(ctx, a.l.client, []string{a.keys.lease, a.keys.fence}, a.args...).Int64Slice()
 	if err != nil {
+		if inFlight(ctx, err) {
+			// Given up on while the request was in flight: Redis may
+			// still grant it, and nobody would release that lease for a
+			// whole TTL. The owner id is ours, so give it back.
+			a.abandon(ctx)
+		}
+		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			err = errors.Join(ctx.Err(), err)
+		}
 		return nil, 0, fmt.Errorf("redislocks: acquire %q: %w", a.key, err)
 	}
 	if len(res) != 2 {
@@ -177,6 +188,14 @@ func (a *attempt) try(ctx context.Context) (*Lease, time.Duration, error) {
 	}
 	if res[0] == 0 {
 		return nil, time.Duration(res[1]) * time.Millisecond, nil
+	}
+	trustEnd := locks.TrustWindowEnd(sentAt, a.opts.TTL)
+	if now := a.l.clock.Now(); !now.Before(trustEnd) {
+		// The reply came so late that the lease may already be someone
+		// else's by the time the caller could act on it.
+		a.abandon(ctx)
+		return nil, 0, fmt.Errorf("redislocks: acquire %q: %w: the reply took %v, past the trust window of %v (ttl %v minus a safety margin of %v)",
+			a.key, locks.ErrLeaseLost, now.Sub(sentAt), trustEnd.Sub(sentAt), a.opts.TTL, locks.SafetyMargin(a.opts.TTL))
 	}
 	return &Lease{
 		l:        a.l,
@@ -186,8 +205,36 @@ func (a *attempt) try(ctx context.Context) (*Lease, time.Duration, error) {
 		token:    uint64(res[1]),
 		md:       maps.Clone(a.opts.Metadata),
 		ttl:      a.opts.TTL,
-		trustEnd: locks.TrustWindowEnd(sentAt, a.opts.TTL),
+		trustEnd: trustEnd,
+		renewing: make(chan struct{}, 1),
 	}, 0, nil
+}
+
+// inFlight reports whether a request that failed with err may still have
+// reached Redis: the caller's ctx ended, or the reply timed out. A refused
+// connection or an error reply means it was never applied.
+func inFlight(ctx context.Context, err error) bool {
+	var ne net.Error
+	return ctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// abandonTimeout bounds the best-effort release of a lease the caller will
+// never see; past the lease's TTL it would be pointless anyway.
+const abandonTimeout = time.Second
+
+// abandon releases, best effort, a lease this attempt may hold but will not
+// hand back. It runs even when ctx is done, since a cancelled caller is the
+// usual reason.
+func (a *attempt) abandon(ctx context.Context) {
+	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(a.opts.TTL, abandonTimeout))
+	defer cancel()
+	_, _ = a.l.release(c, a.keys, a.owner)
+}
+
+// release runs the release script for owner, answering ownerMine, ownerGone
+// or ownerOther.
+func (l *Locks) release(ctx context.Context, k keys, owner string) (int64, error) {
+	return releaseScript.Run(ctx, l.client, []string{k.lease}, owner, k.channel).Int64()
 }
 
 // checkMinTTL rejects a TTL whose trust window would be too thin to use.
