@@ -1,8 +1,9 @@
-// Package admin is an operator's web page for a Beignet fleet: its live
-// leases and the outbox's backlog and dead letters, with actions to retry
-// dead letters. Mount it in the app's own server under any prefix:
+// Package admin is an operator's web page for a Beignet fleet: its
+// schedules and their runs, its live leases, and the outbox's backlog and
+// dead letters, with actions to pause, resume and run a schedule now and to
+// retry dead letters. Mount it in the app's own server under any prefix:
 //
-//	mux.Handle("/admin/", admin.Handler("/admin/",
+//	mux.Handle("/admin/", admin.Handler("/admin/", admin.WithScheduler(s),
 //		admin.WithLeases(lister), admin.WithOutbox(store)))
 //
 // The page is server-rendered with html/template and its stylesheet is
@@ -25,9 +26,11 @@ import (
 type Option func(*config)
 
 type config struct {
-	readOnly bool
-	leases   locks.Lister
-	outbox   outbox.Operator
+	readOnly  bool
+	scheduler Scheduler
+	instances Instances
+	leases    locks.Lister
+	outbox    outbox.Operator
 }
 
 // ReadOnly hides every action and refuses every POST, for a page that

@@ -23,11 +23,15 @@ type route struct {
 
 func (h *handler) routeTable() map[string]route {
 	return map[string]route{
-		"":                 {http.MethodGet, h.index},
+		"":                 {http.MethodGet, h.schedules},
+		"runs":             {http.MethodGet, h.runs},
 		"leases":           {http.MethodGet, h.leases},
 		"outbox":           {http.MethodGet, h.outbox},
 		"static/style.css": {http.MethodGet, serveStyle},
 		"outbox/retry":     {http.MethodPost, h.retry},
+		"schedules/pause":  {http.MethodPost, h.scheduleAction(Scheduler.Pause, "Paused %s fleet-wide.")},
+		"schedules/resume": {http.MethodPost, h.scheduleAction(Scheduler.Resume, "Resumed %s fleet-wide.")},
+		"schedules/run":    {http.MethodPost, h.scheduleAction(Scheduler.RunNow, "Asked the fleet to run %s now.")},
 	}
 }
 

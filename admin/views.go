@@ -29,7 +29,7 @@ type views struct {
 	byName map[string]*template.Template
 }
 
-var viewNames = []string{"index", "leases", "outbox", "error"}
+var viewNames = []string{"index", "schedules", "runs", "leases", "outbox", "error"}
 
 func newViews() *views {
 	funcs := template.FuncMap{
@@ -39,6 +39,9 @@ func newViews() *views {
 		"preview": humanize.Preview,
 		"utc":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
 		"uint":    func(n uint64) string { return strconv.FormatUint(n, 10) },
+		"actions": func(p page, name string, paused bool, from string) scheduleActions {
+			return scheduleActions{Prefix: p.Prefix, CSRF: p.CSRF, Name: name, Paused: paused, From: from}
+		},
 	}
 	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
 	v := &views{byName: map[string]*template.Template{}}
@@ -57,13 +60,20 @@ type page struct {
 	Active   string // the view's nav entry
 	Now      time.Time
 	// The sources the handler was given; their views are in the nav.
-	Leases, Outbox bool
+	Schedules, Leases, Outbox bool
+}
+
+// scheduleActions is what a schedule's action buttons need.
+type scheduleActions struct {
+	Prefix, CSRF, Name string
+	Paused             bool
+	From               string // "runs" to come back to the runs view
 }
 
 func (h *handler) page(w http.ResponseWriter, r *http.Request, active string) page {
 	p := page{
 		Prefix: h.prefix, ReadOnly: h.cfg.readOnly, Active: active, Now: time.Now(),
-		Leases: h.cfg.leases != nil, Outbox: h.cfg.outbox != nil,
+		Schedules: h.cfg.scheduler != nil, Leases: h.cfg.leases != nil, Outbox: h.cfg.outbox != nil,
 	}
 	if !p.ReadOnly {
 		p.CSRF = csrfToken(w, r, h.prefix)

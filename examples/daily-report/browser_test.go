@@ -12,6 +12,8 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/beignet-go/beignet"
+	"github.com/beignet-go/beignet/ctx"
+	"github.com/beignet-go/beignet/ledger"
 )
 
 // chromiumPath finds the browser the services script installs.
@@ -61,19 +63,23 @@ func browserContext(t *testing.T) context.Context {
 	return bctx
 }
 
-// startApp runs the example app, its own Providers on the real clock, with
-// its pages on a free port, and returns their base URL.
-func startApp(t *testing.T, extra ...fx.Option) string {
+// startApp runs the example app, its own Providers on the real clock (the
+// daily schedule, which does not tick during the test), with its pages on
+// a free port. It returns their base URL and the app's ledger, where the
+// test reads the effect of each click.
+func startApp(t *testing.T) (string, ledger.Ledger) {
 	t.Helper()
 	t.Setenv("REDIS_LOCKS_URL", "")
 	t.Setenv("DATABASE_URL", "")
+	t.Setenv("REPORT_SCHEDULE", "")
 	var srv *HTTPServer
-	app := beignet.New(append(append(Providers(Config{Instance: "browser-test", HTTPAddr: "127.0.0.1:0"}), extra...), fx.Populate(&srv))...)
+	var ports *ctx.Ports
+	app := beignet.New(append(Providers(Config{Instance: "browser-test", HTTPAddr: "127.0.0.1:0"}), fx.Populate(&srv, &ports))...)
 	if err := app.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = app.Stop(context.Background()) })
-	return srv.URL()
+	return srv.URL(), ports.Ledger
 }
 
 // stepTimeout is generous: a busy 2-core machine running -race can take
@@ -119,15 +125,78 @@ func screenshot(t *testing.T, bctx context.Context, name string) string {
 	return path
 }
 
+// An operator opens the page, pauses the daily report, runs it now and
+// resumes it, by clicking the page's own buttons; each click must reach the
+// fleet's ledger. Screenshots of the schedules and runs views are saved
+// under the test's temp dir (and in $BEIGNET_SCREENSHOT_DIR when set).
 func TestAdminPageInABrowser(t *testing.T) {
-	base := startApp(t)
+	base, led := startApp(t)
 	bctx := browserContext(t)
-	step(t, bctx, "load the outbox view",
-		chromedp.Navigate(base+adminPrefix+"outbox"),
-		chromedp.WaitVisible(chromedp.CSS("h1")),
-	)
-	if h1 := read(t, bctx, "read the heading", chromedp.Text(chromedp.CSS("h1"))); h1 != "Outbox" {
-		t.Fatalf("h1 = %q", h1)
+	const name = "daily-report"
+	row := `tr[data-schedule="` + name + `"] `
+	c := context.Background()
+	paused := func() bool {
+		t.Helper()
+		s, err := led.Schedule(c, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Paused
 	}
-	screenshot(t, bctx, "outbox")
+	// click presses a button of the row and waits for the page the POST
+	// redirects to, which confirms the action.
+	click := func(button, confirmation string) {
+		t.Helper()
+		step(t, bctx, "click "+button,
+			chromedp.Click(chromedp.CSS(row+`button[value="`+button+`"]`)),
+			chromedp.WaitVisible(chromedp.CSS(".flash")),
+		)
+		if got := read(t, bctx, "read the confirmation", chromedp.Text(chromedp.CSS(".flash"))); got != confirmation {
+			t.Fatalf("after %s the page says %q, want %q", button, got, confirmation)
+		}
+	}
+
+	step(t, bctx, "load the schedules view",
+		chromedp.Navigate(base+adminPrefix),
+		chromedp.WaitVisible(chromedp.CSS(row)),
+	)
+	if paused() {
+		t.Fatal("paused before the test clicked anything")
+	}
+
+	click("pause", "Paused "+name+" fleet-wide.")
+	if !paused() {
+		t.Fatal("Pause did not reach the ledger")
+	}
+	if state := read(t, bctx, "read the state", chromedp.Text(chromedp.CSS(row+".paused"))); state != "paused" {
+		t.Errorf("state cell = %q", state)
+	}
+
+	click("run", "Asked the fleet to run "+name+" now.")
+	reqs, err := led.PendingRequests(c, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := led.Runs(c, name, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reqs) == 0 && (len(runs) == 0 || !runs[0].Manual) {
+		t.Fatalf("Run now reached neither the pending requests (%v) nor the runs (%v)", reqs, runs)
+	}
+
+	click("resume", "Resumed "+name+" fleet-wide.")
+	if paused() {
+		t.Fatal("Resume did not reach the ledger")
+	}
+	screenshot(t, bctx, "schedules")
+
+	step(t, bctx, "open the runs view",
+		chromedp.Click(chromedp.CSS(row+"a")),
+		chromedp.WaitVisible(chromedp.CSS("h1 code")),
+	)
+	if h := read(t, bctx, "read the heading", chromedp.Text(chromedp.CSS("h1 code"))); h != name {
+		t.Fatalf("runs view of %q", h)
+	}
+	screenshot(t, bctx, "runs")
 }

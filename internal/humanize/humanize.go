@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// Duration rounds d for a person: 250ms, 12s, 3m4s, 5h6m, 2d3h.
+// Duration rounds d for a person: 250ms, 1.5s, 12s, 3m4s, 5h6m, 2d3h.
 func Duration(d time.Duration) string {
 	neg := d < 0
 	if neg {
@@ -21,6 +21,8 @@ func Duration(d time.Duration) string {
 	switch {
 	case d < time.Second:
 		s = d.Round(time.Millisecond).String()
+	case d < 10*time.Second:
+		s = d.Round(100 * time.Millisecond).String()
 	case d < time.Hour:
 		s = d.Round(time.Second).String()
 	case d < 48*time.Hour:
