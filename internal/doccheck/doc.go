@@ -11,6 +11,8 @@
 //     variables unused. Declarations and files see the usual short import
 //     names (context, time, fx, zap, ctx, locks, scheduler, outbox, ...), as
 //     an editor adds them.
+//   - File and declaration blocks are gofmt-formatted, as a user's editor
+//     would leave them.
 //   - A page with test functions is also a real test: its file and
 //     declaration blocks are generated into testdocs/<page>/, which runs
 //     under `make test`. Every test function must assert something. After

@@ -95,8 +95,38 @@ func check(imp types.Importer, p page) ([]source, []error) {
 			}
 		}
 		errs = append(errs, assertionFree(p, srcs[i], fset, f)...)
+		if err := unformatted(p, srcs[i].block); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return srcs, errs
+}
+
+// unformatted reports a file or declaration block that gofmt would change:
+// what a user pastes is what their editor would leave.
+func unformatted(p page, b block) error {
+	if b.kind == stmtBlock {
+		return nil
+	}
+	src := b.code
+	if b.kind == declBlock {
+		src = "package p\n\n" + src
+	}
+	got, err := formatted(src)
+	if err != nil || got == src {
+		return nil // a parse error is reported elsewhere
+	}
+	gotLines, wantLines := strings.Split(got, "\n"), strings.Split(src, "\n")
+	offset := 0
+	if b.kind == declBlock {
+		offset = 2
+	}
+	for i := range min(len(gotLines), len(wantLines)) {
+		if gotLines[i] != wantLines[i] {
+			return fmt.Errorf("%s:%d: not gofmt-formatted; gofmt writes: %s", p.name, b.line+i-offset, strings.TrimSpace(gotLines[i]))
+		}
+	}
+	return fmt.Errorf("%s:%d: not gofmt-formatted", p.name, b.line)
 }
 
 func fileIndex(fset *token.FileSet, pos token.Pos) int {
@@ -206,5 +236,16 @@ func TestCheckerCatchesWhatAUserCannotCompile(t *testing.T) {
 	srcs, errs := check(imp, p)
 	if len(errs) > 0 || strings.Contains(srcs[0].text, `"time"`) || !strings.Contains(srcs[0].text, `beignet/ctx"`) {
 		t.Fatalf("errors %v, source:\n%s", errs, srcs[0].text)
+	}
+}
+
+func TestUnformattedBlockIsNamed(t *testing.T) {
+	p := page{name: "fmt.md"}
+	if err := unformatted(p, block{line: 5, kind: declBlock, code: "func F() {\n\treturn\n}\n"}); err != nil {
+		t.Fatalf("formatted block reported: %v", err)
+	}
+	err := unformatted(p, block{line: 5, kind: declBlock, code: "func F() {\n  return\n}\n"})
+	if err == nil || !strings.Contains(err.Error(), "fmt.md:6: not gofmt-formatted") {
+		t.Fatalf("err = %v, want it to name fmt.md:6", err)
 	}
 }
