@@ -13,14 +13,14 @@ run:
 # minimising a new input.
 FUZZTIME ?= 30000x
 
-## test: every test with -race, against real Redis and PostgreSQL, then a few seconds of each fuzz target
+## test: every test with -race, against private Redis and PostgreSQL servers the tests start, then a few seconds of each fuzz target
 test: services
 	$(GO) test -race -count=1 -timeout 5m ./...
 	$(GO) test -run '^$$' -fuzz '^FuzzKeysShareHashTag$$' -fuzztime $(FUZZTIME) ./providers/redislocks
 	$(GO) test -run '^$$' -fuzz '^FuzzMetadataRoundTrip$$' -fuzztime $(FUZZTIME) ./providers/redislocks
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSpec$$' -fuzztime $(FUZZTIME) ./scheduler
 
-## services: start (installing if needed) the Redis and PostgreSQL tests use
+## services: install redis-server and PostgreSQL if missing (nothing is started or configured)
 services:
 	@./scripts/services.sh
 

@@ -13,6 +13,7 @@ import (
 	"github.com/beignet-go/beignet"
 	"github.com/beignet-go/beignet/ctx"
 	"github.com/beignet-go/beignet/internal/redistest"
+	"github.com/beignet-go/beignet/internal/testserver"
 	"github.com/beignet-go/beignet/locks"
 	"github.com/beignet-go/beignet/outbox"
 	"github.com/beignet-go/beignet/providers/redislocks"
@@ -23,6 +24,11 @@ import (
 // names what is wrong, and never panics or hangs.
 func TestBadInputTable(t *testing.T) {
 	down := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
+	var shared string // the test Redis, for the one case that needs a server
+	if !testing.Short() {
+		redistest.SharedClient(t)
+		shared = redistest.SharedAddr()
+	}
 	noop := func(*ctx.Context) error { return nil }
 	acquire := func(key string, o locks.Options) func() error {
 		return func() error {
@@ -59,12 +65,15 @@ func TestBadInputTable(t *testing.T) {
 		{"invalid cron spec", start(nil, scheduler.Schedule("nightly", "0 25 * * *", noop)), scheduler.ErrInvalidSpec, `"nightly"`},
 		{"duplicate schedule name", start(nil, scheduler.Schedule("twice", "@daily", noop), scheduler.Schedule("twice", "@hourly", noop)), scheduler.ErrDuplicateName, `"twice"`},
 		{"malformed REDIS_LOCKS_URL", start(map[string]string{redislocks.EnvURL: "redis://host:port:port"}, redislocks.Provider(redislocks.Options{})), redislocks.ErrConfig, redislocks.EnvURL},
-		{"wrong Redis credentials", start(map[string]string{redislocks.EnvURL: "redis://someone:wrong@" + redistest.SharedAddr(), redislocks.EnvConnectMaxAttempts: "1"}, redislocks.Provider(redislocks.Options{})), nil, redistest.SharedAddr()},
+		{"wrong Redis credentials", start(map[string]string{redislocks.EnvURL: "redis://someone:wrong@" + shared, redislocks.EnvConnectMaxAttempts: "1"}, redislocks.Provider(redislocks.Options{})), nil, shared},
 		{"unreachable Redis", start(map[string]string{redislocks.EnvURL: "redis://" + down, redislocks.EnvConnectMaxAttempts: "2"}, redislocks.Provider(redislocks.Options{})), nil, down},
 		{"malformed DATABASE_URL", start(map[string]string{outbox.EnvDatabaseURL: "postgres://u:pw@host:port/db", outbox.EnvOutboxDatabaseURL: ""}, outbox.PostgresProvider(outbox.PostgresOptions{}), fx.Invoke(func(outbox.Store) {})), outbox.ErrConfig, outbox.EnvDatabaseURL},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			if c.mention == shared { // the case that needs the test Redis
+				testserver.Require(t, "redis-server")
+			}
 			done := make(chan error, 1)
 			go func() {
 				defer func() {

@@ -16,9 +16,11 @@ import (
 	"github.com/beignet-go/beignet/ctx"
 	"github.com/beignet-go/beignet/locks"
 	"github.com/beignet-go/beignet/scheduler"
+
+	"github.com/beignet-go/beignet/internal/testserver"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testserver.Main(m)) }
 
 func start(t *testing.T, opts ...fx.Option) {
 	t.Helper()

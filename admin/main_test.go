@@ -6,6 +6,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
+
+	"github.com/beignet-go/beignet/internal/testserver"
 )
 
 // quietRedis drops go-redis's dial-failure log lines, which the failure
@@ -16,5 +18,5 @@ func (quietRedis) Printf(context.Context, string, ...any) {}
 
 func TestMain(m *testing.M) {
 	redis.SetLogger(quietRedis{})
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(testserver.Main(m))
 }

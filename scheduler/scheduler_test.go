@@ -18,9 +18,11 @@ import (
 	"github.com/beignet-go/beignet/internal/testports"
 	"github.com/beignet-go/beignet/locks"
 	"github.com/beignet-go/beignet/scheduler"
+
+	"github.com/beignet-go/beignet/internal/testserver"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testserver.Main(m)) }
 
 // start starts s and stops it when the test ends, before zaptest's logger
 // goes away.

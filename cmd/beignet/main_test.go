@@ -12,11 +12,13 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/beignet-go/beignet/internal/redistest"
+
+	"github.com/beignet-go/beignet/internal/testserver"
 )
 
 func TestMain(m *testing.M) {
 	redis.SetLogger(quietRedis{}) // as main does
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(testserver.Main(m))
 }
 
 // result is one run of the CLI.

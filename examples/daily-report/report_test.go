@@ -11,9 +11,11 @@ import (
 	"github.com/beignet-go/beignet"
 	"github.com/beignet-go/beignet/beignettest"
 	"github.com/beignet-go/beignet/outbox"
+
+	"github.com/beignet-go/beignet/internal/testserver"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testserver.Main(m)) }
 
 // The whole app, its own Providers, on the fake clock: tp.App() runs it on
 // tp's clock and logger, and Advance waits for its schedules and drain.

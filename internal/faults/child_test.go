@@ -23,6 +23,8 @@ import (
 	"github.com/beignet-go/beignet/ctx"
 	"github.com/beignet-go/beignet/providers/redislocks"
 	"github.com/beignet-go/beignet/scheduler"
+
+	"github.com/beignet-go/beignet/internal/testserver"
 )
 
 // roleEnv makes the test binary act as a worker process instead of running
@@ -39,7 +41,7 @@ func TestMain(m *testing.M) {
 	redis.SetLogger(quietRedis{})
 	switch os.Getenv(roleEnv) {
 	case "":
-		goleak.VerifyTestMain(m)
+		goleak.VerifyTestMain(testserver.Main(m))
 	case "scheduler":
 		os.Exit(runSchedulerWorker())
 	case "holder":

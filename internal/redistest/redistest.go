@@ -1,10 +1,14 @@
-// Package redistest starts private redis-server processes for tests that
-// must restart a server or need a Cluster, so they never disturb the shared
-// server on 127.0.0.1:6379.
+// Package redistest runs the redis-server processes tests talk to: one
+// shared by a package's tests (SharedClient, SharedAddr), and private ones
+// for tests that must stop, restart or cluster a server (Start,
+// StartCluster). Each runs on a free loopback port and dies with the test
+// binary; no test touches a Redis it did not start unless REDIS_TEST_URL
+// points at one. See internal/testserver for the TestMain hook.
 package redistest
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +20,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
+
+	"github.com/beignet-go/beignet/internal/testserver"
 )
 
 // Server is one redis-server process owned by a test.
@@ -25,8 +31,7 @@ type Server struct {
 	Port int
 	dir  string
 	args []string
-	cmd  *exec.Cmd
-	done chan struct{}
+	proc *testserver.Process
 }
 
 // Addr is the server's loopback address.
@@ -35,21 +40,18 @@ func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.Port) }
 // FreePort returns a loopback port nothing listens on right now.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := testserver.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // Start runs redis-server without persistence on a free port, with extra
-// args, and stops it when the test ends.
+// args, and stops it when the test ends. Under -short it skips the test.
 func Start(t testing.TB, extra ...string) *Server {
 	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Fatalf("redis-server not installed (make test installs it): %v", err)
-	}
+	testserver.Require(t, "redis-server")
 	s := &Server{t: t, Port: FreePort(t), dir: t.TempDir(), args: extra}
 	s.start()
 	t.Cleanup(s.Stop)
@@ -58,38 +60,43 @@ func Start(t testing.TB, extra ...string) *Server {
 
 func (s *Server) start() {
 	s.t.Helper()
-	args := append([]string{
-		"--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", s.dir,
-		"--logfile", filepath.Join(s.dir, "redis.log"),
-	}, s.args...)
-	s.cmd = exec.Command("redis-server", args...)
-	// If the test binary dies (a timeout panic skips cleanups), the server
-	// must not outlive it.
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := s.cmd.Start(); err != nil {
-		s.t.Fatalf("start redis-server: %v", err)
+	proc, err := startRedis(s.Port, s.dir, s.args...)
+	if err != nil {
+		s.t.Fatal(err)
 	}
-	s.done = make(chan struct{})
-	go func(cmd *exec.Cmd, done chan struct{}) { _ = cmd.Wait(); close(done) }(s.cmd, s.done)
-	s.waitReady()
+	s.proc = proc
 }
 
-func (s *Server) waitReady() {
-	s.t.Helper()
-	c := s.Client()
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for c.Ping(context.Background()).Err() != nil {
-		if time.Now().After(deadline) {
-			s.t.Fatalf("redis-server on %s did not come up", s.Addr())
-		}
-		select {
-		case <-s.done:
-			s.t.Fatalf("redis-server on %s exited at start", s.Addr())
-		case <-time.After(10 * time.Millisecond):
-		}
+// startRedis runs redis-server on port, with dir for its files, and waits
+// until it accepts connections.
+func startRedis(port int, dir string, extra ...string) (*testserver.Process, error) {
+	bin, err := testserver.LookPath("redis-server", "redis-server")
+	if err != nil {
+		return nil, err
 	}
+	args := append([]string{
+		"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", dir,
+		"--logfile", filepath.Join(dir, "redis.log"),
+	}, extra...)
+	proc, err := testserver.Start(bin, args, nil)
+	if err != nil {
+		return nil, err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	// A plain dial, not a go-redis PING: go-redis would log every refusal
+	// while the server comes up.
+	err = proc.WaitReady(10*time.Second, func() error {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("redis-server on %s: %w", addr, err)
+	}
+	return proc, nil
 }
 
 // Client returns a new client of this server; the caller closes it.
@@ -102,12 +109,11 @@ func (s *Server) Client() *redis.Client {
 
 // Stop kills the server and waits for it to exit. Its data is gone.
 func (s *Server) Stop() {
-	if s.cmd == nil {
+	if s.proc == nil {
 		return
 	}
-	_ = s.cmd.Process.Kill()
-	<-s.done
-	s.cmd = nil
+	s.proc.Stop(syscall.SIGKILL)
+	s.proc = nil
 }
 
 // Resume starts a stopped server again on the same port, empty.
@@ -127,6 +133,7 @@ func (s *Server) Restart() {
 // and returns its nodes' addresses. The nodes stop when the test ends.
 func StartCluster(t testing.TB, n int) []string {
 	t.Helper()
+	testserver.Require(t, "redis-server")
 	var addrs []string
 	for i := 0; i < n; i++ {
 		s := Start(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000")
@@ -134,7 +141,11 @@ func StartCluster(t testing.TB, n int) []string {
 	}
 	args := append([]string{"--cluster", "create"}, addrs...)
 	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
-	out, err := exec.Command("redis-cli", args...).CombinedOutput()
+	cli, err := testserver.LookPath("redis-cli", "redis-tools")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(cli, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
 	}

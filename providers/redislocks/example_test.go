@@ -17,7 +17,7 @@ import (
 // New works without fx: hand it any redis.UniversalClient.
 func ExampleNew() {
 	client := redis.NewClient(&redis.Options{
-		Addr:                     "127.0.0.1:6379",
+		Addr:                     redisAddr(), // your Redis, such as "127.0.0.1:6379"
 		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
 	})
 	defer client.Close()

@@ -12,9 +12,11 @@ import (
 	"github.com/beignet-go/beignet/locks"
 	"github.com/beignet-go/beignet/locks/lockstest"
 	"github.com/beignet-go/beignet/providers/redislocks"
+
+	"github.com/beignet-go/beignet/internal/testserver"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testserver.Main(m)) }
 
 func redisAddr() string { return redistest.SharedAddr() }
 
