@@ -37,13 +37,13 @@ func TestUniquePrefixCleansUp(t *testing.T) {
 	c := SharedClient(t)
 	other := UniquePrefix(t, c)
 	ctx := context.Background()
-	c.Set(ctx, "{"+other+":k}", "stays", 0)
+	c.Set(ctx, "{"+other+"|k}", "stays", 0)
 	var mine string
 	t.Run("user", func(t *testing.T) {
 		mine = UniquePrefix(t, c)
-		c.Set(ctx, "{"+mine+":k}", "goes", 0)
+		c.Set(ctx, "{"+mine+"|k}", "goes", 0)
 	})
-	if n := c.Exists(ctx, "{"+mine+":k}", "{"+other+":k}").Val(); n != 1 {
+	if n := c.Exists(ctx, "{"+mine+"|k}", "{"+other+"|k}").Val(); n != 1 {
 		t.Errorf("%d of the two keys left, want only the other test's", n)
 	}
 }
