@@ -77,14 +77,13 @@ func WithHistory(n int) Option { return func(o *Config) { o.History = n } }
 // WithMaxAge drops records older than d (default DefaultMaxAge).
 func WithMaxAge(d time.Duration) Option { return func(o *Config) { o.MaxAge = d } }
 
-// NewConfig applies opts over the defaults.
+// NewConfig applies opts over the defaults. Clock stays nil unless set:
+// each adapter picks its own default (memory: the real clock; Redis: the
+// server's clock).
 func NewConfig(opts ...Option) Config {
 	c := Config{History: DefaultHistory, MaxAge: DefaultMaxAge}
 	for _, o := range opts {
 		o(&c)
-	}
-	if c.Clock == nil {
-		c.Clock = clockwork.NewRealClock()
 	}
 	if c.History <= 0 {
 		c.History = DefaultHistory
@@ -98,6 +97,9 @@ func NewConfig(opts ...Option) Config {
 // NewMemory returns an empty in-memory ledger.
 func NewMemory(opts ...Option) *Memory {
 	c := NewConfig(opts...)
+	if c.Clock == nil {
+		c.Clock = clockwork.NewRealClock()
+	}
 	return &Memory{
 		clock:     c.Clock,
 		history:   c.History,

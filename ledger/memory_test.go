@@ -24,7 +24,7 @@ func TestMemoryConformance(t *testing.T) {
 
 func TestMemoryDefaults(t *testing.T) {
 	c := ledger.NewConfig(ledger.WithHistory(-1), ledger.WithMaxAge(0))
-	if c.History != ledger.DefaultHistory || c.MaxAge != ledger.DefaultMaxAge || c.Clock == nil {
+	if c.History != ledger.DefaultHistory || c.MaxAge != ledger.DefaultMaxAge || c.Clock != nil {
 		t.Fatalf("config = %+v, want the defaults", c)
 	}
 }

@@ -101,16 +101,20 @@ func UniquePrefix(t testing.TB, c redis.UniversalClient) string {
 	return p
 }
 
-// DeletePrefix deletes the keys of every lock under prefix. It follows
+// DeletePrefix deletes the keys of every lock and of the ledger under
+// prefix. It follows
 // redislocks' key layout, {prefix|key}..., for a prefix without "%", "{",
 // "}", "|" or glob characters (which that layout would escape), as
 // UniquePrefix's are.
 func DeletePrefix(c redis.UniversalClient, prefix string) {
 	ctx := context.Background()
 	del := func(c redis.UniversalClient) {
-		iter := c.Scan(ctx, 0, "{"+prefix+"|*", 1000).Iterator()
-		for iter.Next(ctx) {
-			c.Del(ctx, iter.Val())
+		// "|" after the prefix starts a lease's keys, "#" the ledger's.
+		for _, sep := range []string{"|", "#"} {
+			iter := c.Scan(ctx, 0, "{"+prefix+sep+"*", 1000).Iterator()
+			for iter.Next(ctx) {
+				c.Del(ctx, iter.Val())
+			}
 		}
 	}
 	if cc, ok := c.(*redis.ClusterClient); ok {

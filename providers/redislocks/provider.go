@@ -12,10 +12,12 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/beignet-go/beignet/ctx"
+	"github.com/beignet-go/beignet/ledger"
 	"github.com/beignet-go/beignet/locks"
 )
 
-// Provider contributes Ports.Locks (leases on Redis) and Ports.RedisLocks
+// Provider contributes Ports.Locks (leases on Redis), Ports.Ledger (the
+// fleet's run state, on the same client and prefix) and Ports.RedisLocks
 // (the client and prefix) to a beignet app. Add it to providers.go:
 //
 //	redislocks.Provider(redislocks.Options{}) // configured from REDIS_LOCKS_*
@@ -27,7 +29,22 @@ func Provider(opts Options) fx.Option {
 		fx.Provide(func(lc fx.Lifecycle, clock clockwork.Clock, log *zap.Logger) (locks.Locks, *ctx.RedisLocks, error) {
 			return provide(lc, clock, log, opts, os.Getenv)
 		}),
+		fx.Provide(provideLedger),
 	)
+}
+
+// provideLedger builds the ledger on the provider's client. Claims lapse by
+// Redis's clock, unless the app runs on a fake clock (a test), whose
+// Advance must move them.
+func provideLedger(lc fx.Lifecycle, clock clockwork.Clock, rl *ctx.RedisLocks) ledger.Ledger {
+	var opts []ledger.Option
+	if fake, ok := clock.(*clockwork.FakeClock); ok {
+		opts = append(opts, ledger.WithClock(fake))
+	}
+	l := NewLedger(rl.Client, rl.Prefix, opts...)
+	// After the locks' start hook, which has connected.
+	lc.Append(fx.StartHook(l.Preload))
+	return l
 }
 
 func provide(lc fx.Lifecycle, clock clockwork.Clock, log *zap.Logger, opts Options, getenv func(string) string) (locks.Locks, *ctx.RedisLocks, error) {
