@@ -29,7 +29,7 @@ import (
 type Ledger struct {
 	client  redis.UniversalClient
 	prefix  string
-	open    string // "{" + escaped prefix + "#"
+	open    string          // "{" + escaped prefix + "#"
 	clock   clockwork.Clock // for retention and heartbeats
 	fake    bool            // clock also drives claims
 	history int
