@@ -2,6 +2,7 @@ package locks
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"sync"
 	"time"
@@ -20,7 +21,9 @@ type Memory struct {
 	held    map[string]*memLease
 	waiters map[string]chan struct{} // closed when the key's holder lets go
 	// One counter for all keys keeps tokens strictly increasing per key
-	// without remembering anything about keys that are no longer held.
+	// without remembering anything about keys that are no longer held. It
+	// is at least the clock in µs, so a restarted process does not hand
+	// out tokens a store has already seen.
 	token   uint64
 	sweepAt int // len(held) at which expired leases are next swept out
 }
@@ -72,6 +75,13 @@ func (m *Memory) Acquire(ctx context.Context, key string, opts Options) (Result,
 	for {
 		l, wake, holderExpiry := m.try(key, opts)
 		if l != nil {
+			// On the real clock a TTL of a few µs can be over by now; a
+			// lease whose trust window is empty is no lease at all.
+			if now, end := m.clock.Now(), l.ExpiresAt(); !now.Before(end) {
+				_ = l.Release(ctx)
+				return Result{}, fmt.Errorf("%w: %q: the trust window of ttl %v (minus a safety margin of %v) ended before Acquire returned",
+					ErrLeaseLost, key, opts.TTL, SafetyMargin(opts.TTL))
+			}
 			return Result{Acquired: true, Lease: l}, nil
 		}
 		now := m.clock.Now()
@@ -114,7 +124,7 @@ func (m *Memory) try(key string, opts Options) (*memLease, <-chan struct{}, time
 		}
 		m.dropLocked(key)
 	}
-	m.token++
+	m.token = nextToken(m.token, now)
 	l := &memLease{
 		m:          m,
 		key:        key,
@@ -132,6 +142,17 @@ func (m *Memory) try(key string, opts Options) (*memLease, <-chan struct{}, time
 		m.sweepLocked(now)
 	}
 	return l, nil, time.Time{}
+}
+
+// nextToken is max(last+1, now in µs), as Redis's tokens are: the counter
+// keeps tokens rising within a microsecond and across a backwards clock
+// step, the clock keeps them rising across a restart of the process.
+func nextToken(last uint64, now time.Time) uint64 {
+	next := last + 1
+	if us := now.UnixMicro(); us > 0 && uint64(us) > next {
+		next = uint64(us)
+	}
+	return next
 }
 
 // dropLocked removes key's holder and wakes its waiters. m.mu must be held.

@@ -17,7 +17,10 @@ import (
 // While fn runs, the lease is renewed at about TTL/3. A failed renewal is
 // retried; if none succeeds before the trust window ends (Lease.ExpiresAt),
 // fn's context is cancelled with cause ErrLeaseLost, which is before the
-// backend could give the key to anyone else.
+// backend could give the key to anyone else. fn never starts once the
+// window has closed (a late acquire reply): RunWithLease then releases the
+// key and returns ErrLeaseLost. However fn ends (return, panic or
+// runtime.Goexit), renewals stop and the key is released.
 func RunWithLease(ctx context.Context, clock clockwork.Clock, l Locks, key string, opts Options, fn func(ctx context.Context, lease Lease) error) (err error) {
 	res, err := l.Acquire(ctx, key, opts)
 	if err != nil {
@@ -27,6 +30,20 @@ func RunWithLease(ctx context.Context, clock clockwork.Clock, l Locks, key strin
 		return fmt.Errorf("%w: %q is held by another holder", ErrNotAcquired, key)
 	}
 	lease := res.Lease
+	releaseCtx := func() (context.Context, context.CancelFunc) {
+		// The caller's ctx may already be done (that is often why fn
+		// returned), but the key should still be handed back promptly
+		// rather than left to expire. Beyond the TTL there is no point.
+		return context.WithTimeout(context.WithoutCancel(ctx), opts.TTL)
+	}
+	// The reply may have come late (a slow network, a paused process):
+	// another holder may already have the key.
+	if now, end := clock.Now(), lease.ExpiresAt(); !now.Before(end) {
+		relCtx, relCancel := releaseCtx()
+		defer relCancel()
+		_ = lease.Release(relCtx)
+		return fmt.Errorf("%w: %q: the trust window ended %v before fn could start", ErrLeaseLost, key, now.Sub(end))
+	}
 
 	fnCtx, cancel := context.WithCancelCause(ctx)
 	w := startWatchdog(clock, lease, opts.TTL, cancel)
@@ -35,10 +52,7 @@ func RunWithLease(ctx context.Context, clock clockwork.Clock, l Locks, key strin
 		w.stop()
 		lost := errors.Is(context.Cause(fnCtx), ErrLeaseLost)
 		cancel(nil)
-		// The caller's ctx may already be done (that is often why fn
-		// returned), but the key should still be handed back promptly
-		// rather than left to expire. Beyond the TTL there is no point.
-		relCtx, relCancel := context.WithTimeout(context.WithoutCancel(ctx), opts.TTL)
+		relCtx, relCancel := releaseCtx()
 		defer relCancel()
 		relErr := lease.Release(relCtx)
 		var errs []error
@@ -51,13 +65,17 @@ func RunWithLease(ctx context.Context, clock clockwork.Clock, l Locks, key strin
 		return errors.Join(errs...)
 	}
 
+	// A deferred call is the one thing that runs on every way out of fn:
+	// return, panic, and runtime.Goexit (t.FailNow, say), where recover
+	// returns nil. A panic keeps unwinding after it.
+	returned := false
 	defer func() {
-		if p := recover(); p != nil {
+		if !returned {
 			_ = finish()
-			panic(p)
 		}
 	}()
 	fnErr := fn(fnCtx, lease)
+	returned = true
 	leaseErr := finish()
 	switch {
 	case leaseErr == nil:

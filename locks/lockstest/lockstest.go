@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,6 +55,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"Contention", testContention},
 		{"WithLease", testWithLease},
 		{"WithLeasePanic", testWithLeasePanic},
+		{"WithLeaseGoexit", testWithLeaseGoexit},
 		{"WithLeaseHeld", testWithLeaseHeld},
 		{"WithLeaseRenews", testWithLeaseRenews},
 		{"WithLeaseLost", testWithLeaseLost},
@@ -451,6 +453,33 @@ func testWithLeasePanic(t *testing.T, h Harness) {
 		})
 	}()
 	l := mustAcquire(t, h, k, locks.Options{TTL: h.TTL}) // released despite the panic
+	_ = l.Release(context.Background())
+}
+
+// runtime.Goexit (t.FailNow, say) skips recover, but must still stop the
+// renewals and release the key. goleak in the adapter's TestMain catches a
+// renewer left running.
+func testWithLeaseGoexit(t *testing.T, h Harness) {
+	k := key(t, "g")
+	done := make(chan struct{})
+	returned := false
+	go func() {
+		defer close(done)
+		_ = h.Locks.WithLease(context.Background(), k, locks.Options{TTL: time.Hour}, func(context.Context, locks.Lease) error {
+			runtime.Goexit()
+			return nil
+		})
+		returned = true
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("WithLease's goroutine did not end after fn called runtime.Goexit")
+	}
+	if returned {
+		t.Fatal("WithLease returned normally although fn called runtime.Goexit")
+	}
+	l := mustAcquire(t, h, k, locks.Options{TTL: h.TTL}) // released, though the TTL is an hour
 	_ = l.Release(context.Background())
 }
 
