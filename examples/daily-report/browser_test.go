@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"go.uber.org/fx"
 
@@ -144,13 +145,12 @@ func TestAdminPageInABrowser(t *testing.T) {
 		return s.Paused
 	}
 	// click presses a button of the row and waits for the page the POST
-	// redirects to, which confirms the action.
+	// redirects to to load (the old page, still shown until then, may
+	// hold an older confirmation), which confirms the action.
 	click := func(button, confirmation string) {
 		t.Helper()
-		step(t, bctx, "click "+button,
-			chromedp.Click(chromedp.CSS(row+`button[value="`+button+`"]`)),
-			chromedp.WaitVisible(chromedp.CSS(".flash")),
-		)
+		read(t, bctx, "click "+button, chromedp.WaitEvent(page.LoadEventFired, nil,
+			chromedp.Click(chromedp.CSS(row+`button[value="`+button+`"]`))))
 		if got := read(t, bctx, "read the confirmation", chromedp.Text(chromedp.CSS(".flash"))); got != confirmation {
 			t.Fatalf("after %s the page says %q, want %q", button, got, confirmation)
 		}
@@ -191,10 +191,7 @@ func TestAdminPageInABrowser(t *testing.T) {
 	}
 	screenshot(t, bctx, "schedules")
 
-	step(t, bctx, "open the runs view",
-		chromedp.Click(chromedp.CSS(row+"a")),
-		chromedp.WaitVisible(chromedp.CSS("h1 code")),
-	)
+	read(t, bctx, "open the runs view", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.CSS(row+"a"))))
 	if h := read(t, bctx, "read the heading", chromedp.Text(chromedp.CSS("h1 code"))); h != name {
 		t.Fatalf("runs view of %q", h)
 	}
