@@ -82,6 +82,7 @@ func FuzzKeysInjective(f *testing.F) {
 	f.Add("a{", "x", "a(", "x")
 	f.Add("a%7B", "x", "a{", "x")
 	f.Add("p", "x}:fence", "p", "x")
+	f.Add("a#sched:x", "y", "a", "x|y")
 	f.Fuzz(func(t *testing.T, p1, k1, p2, k2 string) {
 		if locks.ValidateKey(k1) != nil || locks.ValidateKey(k2) != nil {
 			return
@@ -100,6 +101,13 @@ func FuzzKeysInjective(f *testing.F) {
 			for _, y := range []string{b.lease, b.fence, b.channel} {
 				if x == y {
 					t.Fatalf("(%q, %q) and (%q, %q) share the Redis key %q", p1, k1, p2, k2, x)
+				}
+			}
+			// Nor may a lock's key be a ledger's, whatever the names.
+			lg := NewLedger(nil, p2)
+			for _, y := range append(lg.ScheduleKeys(k2), lg.fleetKey(k2)) {
+				if x == y {
+					t.Fatalf("lock (%q, %q) and ledger (%q, %q) share the Redis key %q", p1, k1, p2, k2, x)
 				}
 			}
 		}

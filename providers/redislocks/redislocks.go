@@ -68,7 +68,7 @@ func WithFenceTTL(d time.Duration) Option { return func(l *Locks) { l.fenceTTL =
 // client stays the caller's to close.
 //
 // Any prefix works. In key names, the characters that give them structure
-// ("{", "}", "|" and "%") are percent-escaped within the prefix (see
+// ("{", "}", "|", "#" and "%") are percent-escaped within the prefix (see
 // LeaseKey), so no two (prefix, key) pairs share a Redis key and every
 // lock keeps one Cluster hash tag.
 func New(client redis.UniversalClient, prefix string, opts ...Option) *Locks {
@@ -87,9 +87,10 @@ func New(client redis.UniversalClient, prefix string, opts ...Option) *Locks {
 }
 
 // prefixEscaper escapes the prefix's share of a key name. "{" and "}" would
-// move or empty the hash tag; "|" ends the prefix; "%" is the escape itself,
-// so the escaping is reversible and two prefixes never meet.
-var prefixEscaper = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D", "|", "%7C")
+// move or empty the hash tag; "|" ends the prefix of a lease's keys and "#"
+// that of the ledger's, so neither may occur inside it; "%" is the escape
+// itself, so the escaping is reversible and two prefixes never meet.
+var prefixEscaper = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D", "|", "%7C", "#", "%23")
 
 var (
 	_ locks.Locks     = (*Locks)(nil)
@@ -118,8 +119,8 @@ func (l *Locks) keysFor(key string) keys {
 
 // LeaseKey is the Redis key that holds key's lease, for operators
 // (HGETALL shows owner, token, metadata and acquired-at µs). It is
-// "{" + prefix + "|" + key + "}", with "%", "{", "}" and "|" in the prefix
-// written as %25, %7B, %7D and %7C.
+// "{" + prefix + "|" + key + "}", with "%", "{", "}", "|" and "#" in the
+// prefix written as %25, %7B, %7D, %7C and %23.
 func (l *Locks) LeaseKey(key string) string { return l.keysFor(key).lease }
 
 // Acquire implements locks.Locks.
