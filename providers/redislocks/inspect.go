@@ -17,7 +17,7 @@ func (l *Locks) Inspect(ctx context.Context, key string) (locks.LeaseInfo, bool,
 		return locks.LeaseInfo{}, false, err
 	}
 	now := l.clock.Now()
-	vals, err := inspectScript.Run(ctx, l.client, []string{l.keysFor(key).lease}).Slice()
+	vals, err := l.batch.run(ctx, inspectScript, []string{l.keysFor(key).lease}).Slice()
 	if err != nil {
 		return locks.LeaseInfo{}, false, fmt.Errorf("redislocks: inspect %q: %w", key, err)
 	}

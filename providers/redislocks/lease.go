@@ -109,7 +109,7 @@ func (s *Lease) Renew(ctx context.Context, ttl time.Duration) (bool, error) {
 	}
 	defer func() { <-s.renewing }()
 	sentAt := s.l.clock.Now()
-	code, err := renewScript.Run(ctx, s.l.client, []string{s.keys.lease}, s.owner, millis(ttl)).Int64()
+	code, err := s.l.batch.run(ctx, renewScript, []string{s.keys.lease}, s.owner, millis(ttl)).Int64()
 	if err != nil {
 		// Redis may still apply this renewal, setting the expiry to ttl
 		// from its arrival: sooner than the current window's end if ttl

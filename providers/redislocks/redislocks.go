@@ -49,6 +49,8 @@ type Locks struct {
 	open     string // "{" + the escaped prefix + "|": how every key name starts
 	clock    clockwork.Clock
 	fenceTTL time.Duration
+	batch    *batcher
+	wakeups  *wakeups
 }
 
 // Option configures New.
@@ -75,7 +77,8 @@ func New(client redis.UniversalClient, prefix string, opts ...Option) *Locks {
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
-	l := &Locks{client: client, prefix: prefix, open: "{" + prefixEscaper.Replace(prefix) + "|", clock: clockwork.NewRealClock(), fenceTTL: DefaultFenceTTL}
+	l := &Locks{client: client, prefix: prefix, open: "{" + prefixEscaper.Replace(prefix) + "|", clock: clockwork.NewRealClock(), fenceTTL: DefaultFenceTTL,
+		batch: &batcher{client: client}, wakeups: newWakeups(client)}
 	for _, o := range opts {
 		o(l)
 	}
@@ -132,13 +135,13 @@ func (l *Locks) Acquire(ctx context.Context, key string, opts locks.Options) (lo
 		return locks.Result{}, fmt.Errorf("key %q: %w", key, err)
 	}
 	a := attempt{l: l, key: key, keys: l.keysFor(key), opts: opts, owner: rand.Text()}
-	a.args = make([]any, 0, 3+2*len(opts.Metadata))
-	a.args = append(a.args, a.owner, millis(opts.TTL), millis(l.fenceTTL))
+	a.args = make([]any, 0, 5+2*len(opts.Metadata))
+	a.args = append(a.args, a.owner, millis(opts.TTL), millis(l.fenceTTL), int64(0), "")
 	for k, v := range opts.Metadata {
 		a.args = append(a.args, k, v)
 	}
 	if opts.Wait == 0 {
-		lease, _, err := a.try(ctx)
+		lease, _, err := a.try(ctx, "")
 		return result(lease), err
 	}
 	lease, err := a.wait(ctx)
@@ -168,10 +171,12 @@ type attempt struct {
 }
 
 // try runs the acquire script once. It returns the lease, or nil and the
-// holder's remaining TTL.
-func (a *attempt) try(ctx context.Context) (*Lease, time.Duration, error) {
+// holder's remaining TTL. A non-empty waitFlag marks a held lease as waited
+// on (see acquireScript).
+func (a *attempt) try(ctx context.Context, waitFlag string) (*Lease, time.Duration, error) {
 	sentAt := a.l.clock.Now()
-	res, err := acquireScript.Run(ctx, a.l.client, []string{a.keys.lease, a.keys.fence}, a.args...).Int64Slice()
+	a.args[3], a.args[4] = sentAt.UnixMicro(), waitFlag
+	res, err := a.l.batch.run(ctx, acquireScript, []string{a.keys.lease, a.keys.fence}, a.args...).Int64Slice()
 	if err != nil {
 		if inFlight(ctx, err) {
 			// Given up on while the request was in flight: Redis may
@@ -235,7 +240,7 @@ func (a *attempt) abandon(ctx context.Context) {
 // release runs the release script for owner, answering ownerMine, ownerGone
 // or ownerOther.
 func (l *Locks) release(ctx context.Context, k keys, owner string) (int64, error) {
-	return releaseScript.Run(ctx, l.client, []string{k.lease}, owner, k.channel).Int64()
+	return l.batch.run(ctx, releaseScript, []string{k.lease, k.channel}, owner).Int64()
 }
 
 // checkMinTTL rejects a TTL whose trust window would be too thin to use.

@@ -6,29 +6,40 @@ import "github.com/redis/go-redis/v9"
 // each runs on one slot of a Cluster. Replies are small integer arrays so one
 // round trip answers everything the caller needs.
 
-// acquireScript takes KEYS[1] (the lease hash) if it is free. The fencing
-// token is max(last+1, server time in µs): last (KEYS[2]) keeps tokens rising
-// within a microsecond and across a backwards clock step, while server time
-// keeps them rising after a restart with no data or after the fence key has
-// expired from idleness, so the fence key may safely expire.
+// acquireScript takes KEYS[1] (the lease hash) if it is free.
 //
-// ARGV: owner, ttl ms, fence ttl ms, then metadata as key, value pairs,
-// stored as md:<key> fields so HGETALL shows them verbatim.
+// The fencing token is KEYS[2], a counter raised by INCR. When the counter
+// is missing (the first acquisition, an empty restart, or the counter
+// expired after DefaultFenceTTL) INCR answers 1, and the counter is seeded
+// from Redis's clock in µs instead: every earlier token was seeded at most
+// one earlier seed's clock plus one per acquisition, and no key is acquired
+// a million times a second, so tokens keep rising. The counter's expiry is
+// set only when it is seeded, so it bounds per-key state without a command
+// on the common path.
+//
+// When the key is held and ARGV[5] is set, the caller is a subscribed
+// waiter: the lease is marked (field w, the flag says plain or sharded
+// pub/sub) so that its release publishes. Releases nobody waits for publish
+// nothing.
+//
+// ARGV: owner, ttl ms, fence ttl ms, acquired-at µs (the caller's clock),
+// waiter flag, then metadata as key, value pairs, stored as md:<key>
+// fields so HGETALL shows them verbatim.
 // Reply: {1, token} when acquired; {0, pttl ms of the holder} when held.
 var acquireScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then
-	return {0, redis.call('PTTL', KEYS[1])}
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl ~= -2 then
+	if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'w', ARGV[5]) end
+	return {0, pttl}
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local token = now
-local last = tonumber(redis.call('GET', KEYS[2]) or '0')
-if last and last + 1 > token then
-	token = last + 1
+local token = redis.call('INCR', KEYS[2])
+if token == 1 then
+	local t = redis.call('TIME')
+	token = tonumber(t[1]) * 1000000 + tonumber(t[2])
+	redis.call('SET', KEYS[2], string.format('%d', token), 'PX', ARGV[3])
 end
-redis.call('SET', KEYS[2], string.format('%.0f', token), 'PX', ARGV[3])
-local f = {'owner', ARGV[1], 'token', string.format('%.0f', token), 'at', string.format('%.0f', now)}
-for i = 4, #ARGV, 2 do
+local f = {'owner', ARGV[1], 'token', string.format('%d', token), 'at', ARGV[4]}
+for i = 6, #ARGV, 2 do
 	f[#f + 1] = 'md:' .. ARGV[i]
 	f[#f + 1] = ARGV[i + 1]
 end
@@ -59,18 +70,24 @@ if not o then return 0 end
 return -1
 `)
 
-// releaseScript deletes KEYS[1] only if ARGV[1] owns it, and tells waiters
-// on channel ARGV[2] so they retry at once instead of at the old expiry.
+// releaseScript deletes KEYS[1] only if ARGV[1] owns it. If a waiter
+// marked the lease, it tells them on channel KEYS[2] (SPUBLISH when they
+// listen on a sharded subscription) so they retry at once instead of at the
+// old expiry.
 //
-// ARGV: owner, channel.
+// ARGV: owner.
 var releaseScript = redis.NewScript(`
-local o = redis.call('HGET', KEYS[1], 'owner')
-if o == ARGV[1] then
+local v = redis.call('HMGET', KEYS[1], 'owner', 'w')
+if v[1] == ARGV[1] then
 	redis.call('DEL', KEYS[1])
-	redis.call('PUBLISH', ARGV[2], '1')
+	if v[2] == 's' then
+		redis.call('SPUBLISH', KEYS[2], '1')
+	elseif v[2] then
+		redis.call('PUBLISH', KEYS[2], '1')
+	end
 	return 1
 end
-if not o then return 0 end
+if not v[1] then return 0 end
 return -1
 `)
 
