@@ -38,10 +38,10 @@ const (
 
 // shard is one pub/sub connection and the channels it serves.
 type shard struct {
-	ps     *redis.PubSub
+	ps      *redis.PubSub
 	sharded bool
-	chans  map[string]*channel
-	closed bool
+	chans   map[string]*channel
+	closed  bool
 }
 
 // channel is one key's release channel on a shard.
