@@ -3,6 +3,7 @@ package beignettest_test
 import (
 	"context"
 	"math"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -223,5 +224,51 @@ func TestAppOnTestPorts(t *testing.T) {
 	first := beignettest.DefaultStart().Truncate(time.Minute).Add(time.Minute)
 	if len(ticks) != 2 || !ticks[0].Equal(first) || !ticks[1].Equal(first.Add(time.Minute)) {
 		t.Fatalf("ticks %v, want %v and the minute after", ticks, first)
+	}
+}
+
+// Two goroutines advancing at once take turns: the clock moves by the sum,
+// and each tick runs once.
+func TestConcurrentAdvances(t *testing.T) {
+	tp := beignettest.CreateTestPorts(t)
+	rec := startEveryMinute(t, tp, noop)
+	start := tp.Clock.Now()
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tp.Advance(30 * time.Second)
+		}()
+	}
+	wg.Wait()
+	if got := tp.Clock.Since(start); got != time.Minute {
+		t.Fatalf("clock moved %v, want 1m", got)
+	}
+	if got := rec.all(); len(got) != 1 || got[0].Outcome != scheduler.Ran {
+		t.Fatalf("runs %+v, want one ran", got)
+	}
+}
+
+// A handler that ends its goroutine with runtime.Goexit still ends its run:
+// Advance returns instead of waiting for it.
+func TestAdvanceSurvivesGoexit(t *testing.T) {
+	tp := beignettest.CreateTestPorts(t)
+	rec := startEveryMinute(t, tp, func(*ctx.Context) error {
+		runtime.Goexit()
+		return nil
+	})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tp.Advance(2 * time.Minute)
+	}()
+	select {
+	case <-done:
+	case <-time.After(9 * time.Second): // below Advance's own 10 s patience
+		t.Fatal("Advance still waiting for a run whose handler called Goexit")
+	}
+	if got := rec.all(); len(got) != 2 {
+		t.Fatalf("%d reports, want 2: %+v", len(got), got)
 	}
 }

@@ -13,6 +13,7 @@
 package beignettest
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -40,8 +41,9 @@ type TestPorts struct {
 	// waits for the work that moving the clock made due.
 	Clock *clockwork.FakeClock
 
-	t    testing.TB
-	work *work
+	t         testing.TB
+	work      *work
+	advancing sync.Mutex // one Advance at a time: steps must not interleave
 }
 
 // Option configures CreateTestPorts.
@@ -135,12 +137,14 @@ const patience = 10 * time.Second
 // clock again. It returns once all the work due by the new time has
 // finished, so the test can assert on its effects at once.
 //
-// Call it from the test's goroutine. A handler that itself waits on the
+// Call it from the test's goroutine; concurrent calls take turns. A handler that itself waits on the
 // clock (Sleep, After, a lease's Wait) keeps its run in flight; Advance
 // then fails the test after 10 s of real time, naming the run: drive such a test
 // with Clock.Advance and wait on the handler's effects.
 func (p *TestPorts) Advance(d time.Duration) {
 	p.t.Helper()
+	p.advancing.Lock()
+	defer p.advancing.Unlock()
 	if d < 0 {
 		p.t.Fatalf("beignettest: Advance(%v): the clock only moves forward", d)
 	}

@@ -1,6 +1,8 @@
 package beignettest
 
 import (
+	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -45,4 +47,47 @@ func TestWorkAccounting(t *testing.T) {
 		t.Fatal("a zero sleep was not counted in flight")
 	}
 	woke()
+}
+
+// fatalTB records a test failure instead of failing the real test.
+type fatalTB struct {
+	testing.TB
+	msg chan string
+}
+
+func (f *fatalTB) Fatalf(format string, args ...any) {
+	f.msg <- fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+func (f *fatalTB) Fatal(args ...any) {
+	f.msg <- fmt.Sprint(args...)
+	runtime.Goexit()
+}
+
+// fails runs f on a TestPorts whose test failures are recorded, and returns
+// the failure message.
+func fails(t *testing.T, f func(tb testing.TB)) string {
+	tb := &fatalTB{TB: t, msg: make(chan string, 1)}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f(tb)
+	}()
+	<-done
+	select {
+	case m := <-tb.msg:
+		return m
+	default:
+		return ""
+	}
+}
+
+func TestBadInputFailsTheTest(t *testing.T) {
+	if msg := fails(t, func(tb testing.TB) { CreateTestPorts(tb).Advance(-time.Second) }); !strings.Contains(msg, "Advance(-1s): the clock only moves forward") {
+		t.Errorf("negative Advance: %q", msg)
+	}
+	if msg := fails(t, func(tb testing.TB) { CreateTestPorts(tb, StartAt(time.Time{})) }); !strings.Contains(msg, "StartAt(zero time)") {
+		t.Errorf("zero StartAt: %q", msg)
+	}
 }
