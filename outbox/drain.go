@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/beignet-go/beignet/locks"
@@ -38,6 +39,9 @@ type drainOptions struct {
 	maxBackoff  time.Duration
 	ttl         time.Duration
 	retention   time.Duration
+
+	tracerProvider trace.TracerProvider
+	hooks          []PublishHook
 }
 
 // Option configures a drain.
@@ -70,12 +74,13 @@ func Retention(d time.Duration) Option { return func(o *drainOptions) { o.retent
 // Drainer publishes a store's messages. One pass runs under the lease on
 // "outbox:<name>" and carries its fencing token into every store call.
 type Drainer struct {
-	name  string
-	store Store
-	pub   Publisher
-	clock clockwork.Clock
-	log   *zap.Logger
-	o     drainOptions
+	name   string
+	store  Store
+	pub    Publisher
+	clock  clockwork.Clock
+	log    *zap.Logger
+	o      drainOptions
+	tracer trace.Tracer
 
 	lastCleanup time.Time // only touched by passes, which never overlap
 }
@@ -104,7 +109,8 @@ func NewDrainer(name string, store Store, pub Publisher, clock clockwork.Clock, 
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Drainer{name: name, store: store, pub: pub, clock: clock, log: log.Named("outbox").With(zap.String("drain", name)), o: o}, nil
+	return &Drainer{name: name, store: store, pub: pub, clock: clock, log: log.Named("outbox").With(zap.String("drain", name)), o: o,
+		tracer: newTracer(o.tracerProvider)}, nil
 }
 
 // LeaseKey is the key of the drain's lease.
@@ -164,15 +170,21 @@ func (d *Drainer) publish(ctx context.Context, lease locks.Lease, msgs []Message
 		if m.Key != "" && blocked[m.Key] {
 			continue
 		}
-		err := d.pub.Publish(ctx, m)
+		pctx, sent, span := d.startPublish(ctx, m)
+		err := d.pub.Publish(pctx, sent)
 		if err == nil {
+			endPublish(span, nil, OutcomePublished)
+			d.notify(m, OutcomePublished)
 			done = append(done, m.ID)
 			continue
 		}
 		if m.Key != "" {
 			blocked[m.Key] = true
 		}
-		if ferr := d.fail(ctx, token, m, err); ferr != nil {
+		outcome, ferr := d.fail(ctx, token, m, err)
+		endPublish(span, err, outcome)
+		d.notify(m, outcome)
+		if ferr != nil {
 			stop = ferr
 			break
 		}
@@ -186,7 +198,7 @@ func (d *Drainer) publish(ctx context.Context, lease locks.Lease, msgs []Message
 	return stop
 }
 
-func (d *Drainer) fail(ctx context.Context, token uint64, m Message, cause error) error {
+func (d *Drainer) fail(ctx context.Context, token uint64, m Message, cause error) (PublishOutcome, error) {
 	attempts := m.Attempts + 1
 	dead := attempts >= d.o.maxAttempts
 	delay := d.o.backoff << min(attempts-1, 30)
@@ -201,7 +213,11 @@ func (d *Drainer) fail(ctx context.Context, token uint64, m Message, cause error
 	} else {
 		d.log.Warn("outbox: publish failed, will retry", append(fields, zap.Time("retry_at", retryAt))...)
 	}
-	return d.store.MarkFailed(ctx, d.name, token, m.ID, cause.Error(), retryAt, dead)
+	outcome := OutcomeRetry
+	if dead {
+		outcome = OutcomeDead
+	}
+	return outcome, d.store.MarkFailed(ctx, d.name, token, m.ID, cause.Error(), retryAt, dead)
 }
 
 // cleanup deletes published messages past retention, at most once per

@@ -30,8 +30,12 @@ func DrainWith(name string, constructor any, opts ...Option) fx.Option {
 	return fx.Options(
 		fx.Provide(fx.Annotate(constructor, fx.ResultTags(tag))),
 		fx.Provide(fx.Annotate(
-			func(lc fx.Lifecycle, pub Publisher, store Store, ports *ctx.Ports) (scheduler.Task, error) {
-				d, err := NewDrainer(name, store, pub, ports.Clock, ports.Logger, opts...)
+			func(lc fx.Lifecycle, pub Publisher, store Store, ports *ctx.Ports, hooks []PublishHook) (scheduler.Task, error) {
+				all := append([]Option(nil), opts...)
+				for _, h := range hooks {
+					all = append(all, WithPublishHook(h))
+				}
+				d, err := NewDrainer(name, store, pub, ports.Clock, ports.Logger, all...)
 				if err != nil {
 					return scheduler.Task{}, err
 				}
@@ -43,7 +47,7 @@ func DrainWith(name string, constructor any, opts ...Option) fx.Option {
 				}
 				return d.Task(wake), nil
 			},
-			fx.ParamTags(``, tag),
+			fx.ParamTags(``, tag, ``, ``, `group:"`+PublishHooksGroup+`"`),
 			fx.ResultTags(`group:"`+scheduler.TasksGroup+`"`),
 		)),
 	)

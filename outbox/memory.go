@@ -97,7 +97,7 @@ func (tx *MemoryTx) Commit() error {
 func (tx *MemoryTx) Rollback() { tx.done = true }
 
 // Enqueue adds msg to tx. The message exists once tx commits.
-func (m *Memory) Enqueue(_ context.Context, tx *MemoryTx, msg Message) error {
+func (m *Memory) Enqueue(ctx context.Context, tx *MemoryTx, msg Message) error {
 	if tx == nil || tx.m != m {
 		return ErrNoTransaction
 	}
@@ -108,7 +108,7 @@ func (m *Memory) Enqueue(_ context.Context, tx *MemoryTx, msg Message) error {
 		return err
 	}
 	msg.Payload = slices.Clone(msg.Payload)
-	msg.Headers = maps.Clone(msg.Headers)
+	msg.Headers = maps.Clone(withTraceContext(ctx, msg.Headers))
 	tx.pending = append(tx.pending, msg)
 	return nil
 }

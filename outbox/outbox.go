@@ -44,7 +44,10 @@ type Message struct {
 	Key string
 	// Payload is the message body.
 	Payload []byte
-	// Headers travel with the payload.
+	// Headers travel with the payload. When Enqueue's ctx carries an
+	// OpenTelemetry span, Enqueue adds its W3C trace context
+	// ("traceparent", "tracestate") unless traceparent is already set, and
+	// the publish joins that trace.
 	Headers map[string]string
 
 	// CreatedAt is when the message was enqueued.

@@ -114,7 +114,7 @@ func (p *Postgres) Enqueue(ctx context.Context, tx pgx.Tx, msg Message) (int64, 
 	if err := msg.validate(p.maxPayload); err != nil {
 		return 0, err
 	}
-	headers := msg.Headers
+	headers := withTraceContext(ctx, msg.Headers)
 	if headers == nil {
 		headers = map[string]string{}
 	}

@@ -1,0 +1,166 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/beignet-go/beignet/locks"
+)
+
+// Locks decorates a locks.Locks with lease metrics. It keeps the port's
+// semantics: WithLease runs locks.RunWithLease on the decorated adapter's
+// Acquire, as the adapters do themselves. Unwrap returns the adapter, for
+// code that needs its concrete type.
+type Locks struct {
+	inner    locks.Locks
+	clock    clockwork.Clock
+	backend  string
+	renewals *renewals
+
+	acquired, notAcquired, failed prometheus.Observer
+	lost, renewFailed             prometheus.Counter
+}
+
+// Instrument returns l with lease metrics labelled backend ("" picks a name
+// from l's type: "memory", "redis", else its package). clock must be the
+// one l runs on (nil: the real clock).
+func (m *Metrics) Instrument(l locks.Locks, clock clockwork.Clock, backend string) locks.Locks {
+	if clock == nil {
+		clock = clockwork.NewRealClock()
+	}
+	if backend == "" {
+		backend = BackendName(l)
+	}
+	m.renewals.setClock(clock)
+	d := &Locks{
+		inner: l, clock: clock, backend: backend, renewals: m.renewals,
+		acquired:    m.acquire.WithLabelValues(backend, "true"),
+		notAcquired: m.acquire.WithLabelValues(backend, "false"),
+		failed:      m.acquire.WithLabelValues(backend, "error"),
+		lost:        m.leaseLost.WithLabelValues(backend),
+		renewFailed: m.renewFailures.WithLabelValues(backend),
+	}
+	if _, ok := l.(locks.Inspector); ok {
+		return inspectingLocks{d}
+	}
+	return d
+}
+
+// BackendName is the backend label of l: "memory" for the in-memory
+// adapter, "redis" for the Redis provider, else the name of l's package.
+func BackendName(l locks.Locks) string {
+	if u, ok := l.(interface{ Unwrap() locks.Locks }); ok {
+		return BackendName(u.Unwrap())
+	}
+	if _, ok := l.(*locks.Memory); ok {
+		return "memory"
+	}
+	t := reflect.TypeOf(l)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.PkgPath() == "" {
+		return "unknown"
+	}
+	pkg := t.PkgPath()[strings.LastIndex(t.PkgPath(), "/")+1:]
+	if pkg == "redislocks" {
+		return "redis"
+	}
+	return pkg
+}
+
+// Unwrap returns the decorated adapter.
+func (l *Locks) Unwrap() locks.Locks { return l.inner }
+
+// String describes the decorated adapter, for startup logs.
+func (l *Locks) String() string {
+	if s, ok := l.inner.(fmt.Stringer); ok {
+		return s.String() + " (instrumented)"
+	}
+	return l.backend + " (instrumented)"
+}
+
+// Acquire implements locks.Locks, timing the call, Wait included.
+func (l *Locks) Acquire(ctx context.Context, key string, opts locks.Options) (locks.Result, error) {
+	start := l.clock.Now()
+	res, err := l.inner.Acquire(ctx, key, opts)
+	took := l.clock.Since(start).Seconds()
+	switch {
+	case err != nil:
+		l.failed.Observe(took)
+	case res.Acquired:
+		l.acquired.Observe(took)
+		l.renewals.answered()
+	default:
+		l.notAcquired.Observe(took)
+		l.renewals.answered()
+	}
+	return res, err
+}
+
+// WithLease implements locks.Locks. Renewals of the lease are counted, and
+// a lease lost while fn ran is counted once.
+func (l *Locks) WithLease(ctx context.Context, key string, opts locks.Options, fn func(ctx context.Context, lease locks.Lease) error) error {
+	err := locks.RunWithLease(ctx, l.clock, renewing{l}, key, opts, func(c context.Context, held locks.Lease) error {
+		// fn gets the adapter's own lease, whose concrete type some
+		// callers check (redislocks' Lost).
+		return fn(c, held.(*lease).Lease)
+	})
+	if errors.Is(err, locks.ErrLeaseLost) {
+		l.lost.Inc()
+	}
+	return err
+}
+
+// renewing is the adapter as WithLease's renewer sees it: its leases count
+// their renewals.
+type renewing struct{ l *Locks }
+
+func (r renewing) Acquire(ctx context.Context, key string, opts locks.Options) (locks.Result, error) {
+	res, err := r.l.Acquire(ctx, key, opts)
+	if res.Acquired {
+		res.Lease = &lease{Lease: res.Lease, l: r.l, ttl: opts.TTL}
+	}
+	return res, err
+}
+
+func (r renewing) WithLease(ctx context.Context, key string, opts locks.Options, fn func(ctx context.Context, lease locks.Lease) error) error {
+	return r.l.WithLease(ctx, key, opts, fn)
+}
+
+// lease counts the renewals WithLease's watchdog makes.
+type lease struct {
+	locks.Lease
+	l   *Locks
+	ttl time.Duration
+}
+
+func (s *lease) Renew(ctx context.Context, ttl time.Duration) (bool, error) {
+	ok, err := s.Lease.Renew(ctx, ttl)
+	if err != nil {
+		if ctx.Err() == nil {
+			// A renewal cancelled because fn returned is no failure.
+			s.l.renewFailed.Inc()
+			s.l.renewals.failed(s.l.clock.Now(), s.ttl)
+		}
+		return ok, err
+	}
+	s.l.renewals.answered()
+	return ok, err
+}
+
+// inspectingLocks is Locks over an adapter that is also a locks.Inspector,
+// so that operators' type checks still find Inspect.
+type inspectingLocks struct{ *Locks }
+
+// Inspect implements locks.Inspector.
+func (l inspectingLocks) Inspect(ctx context.Context, key string) (locks.LeaseInfo, bool, error) {
+	return l.inner.(locks.Inspector).Inspect(ctx, key)
+}

@@ -1,0 +1,187 @@
+package metrics_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/beignet-go/beignet/locks"
+	"github.com/beignet-go/beignet/metrics"
+)
+
+// flakyLocks is memory locks whose renewals fail with an error while down
+// is set, as when the backend is unreachable.
+type flakyLocks struct {
+	*locks.Memory
+	down atomic.Bool
+}
+
+func (f *flakyLocks) Acquire(ctx context.Context, key string, opts locks.Options) (locks.Result, error) {
+	if f.down.Load() {
+		return locks.Result{}, errors.New("backend down")
+	}
+	res, err := f.Memory.Acquire(ctx, key, opts)
+	if res.Acquired {
+		res.Lease = flakyLease{res.Lease, f}
+	}
+	return res, err
+}
+
+type flakyLease struct {
+	locks.Lease
+	f *flakyLocks
+}
+
+func (l flakyLease) Renew(ctx context.Context, ttl time.Duration) (bool, error) {
+	if l.f.down.Load() {
+		return false, errors.New("backend down")
+	}
+	return l.Lease.Renew(ctx, ttl)
+}
+
+// Renewals that fail count as renewal failures; the lease is then lost
+// (counted once); readiness fails only once the failures have lasted longer
+// than the lease's TTL, and recovers as soon as the backend answers again.
+func TestRenewalFailures(t *testing.T) {
+	clock := clockwork.NewFakeClock()
+	flaky := &flakyLocks{Memory: locks.NewMemory(locks.WithClock(clock))}
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.CheckRenewals(context.Background()); err != nil {
+		t.Fatalf("nothing instrumented yet: %v", err)
+	}
+	l := m.Instrument(flaky, clock, "flaky")
+	if _, ok := l.(locks.Inspector); !ok {
+		t.Error("the instrumented memory adapter lost its Inspect")
+	}
+	var gotLease locks.Lease
+	done := make(chan error, 1)
+	go func() {
+		done <- l.WithLease(context.Background(), "k", locks.Options{TTL: 3 * time.Second}, func(c context.Context, lease locks.Lease) error {
+			gotLease = lease
+			flaky.down.Store(true)
+			<-c.Done()
+			return nil
+		})
+	}()
+	// Renewals at 1 s, then retried every 333 ms until the trust window
+	// ends at 2.7 s.
+	start := clock.Now()
+	if err := stepUntil(t, clock, 100*time.Millisecond, done); !errors.Is(err, locks.ErrLeaseLost) {
+		t.Fatalf("WithLease = %v, want ErrLeaseLost", err)
+	}
+	if _, ok := gotLease.(flakyLease); !ok {
+		t.Errorf("fn got a %T, want the adapter's own lease", gotLease)
+	}
+	failures := testutil.ToFloat64(prometheusCounter(t, reg, metrics.NameLeaseRenewFailures))
+	if failures < 2 {
+		t.Errorf("%v renewal failures, want the first and its retries", failures)
+	}
+	if err := testutil.CollectAndCompare(reg, strings.NewReader(`
+# HELP beignet_lease_lost_total Leases held with WithLease whose holder had to stop because ownership could no longer be trusted.
+# TYPE beignet_lease_lost_total counter
+beignet_lease_lost_total{backend="flaky"} 1
+`), metrics.NameLeaseLost); err != nil {
+		t.Error(err)
+	}
+	// The first renewal was due at 1 s; its failure was recorded when it
+	// came back, at the latest by the end of the trust window (2.7 s) plus
+	// one step. Readiness holds for one TTL (3 s) from then.
+	clock.Advance(start.Add(time.Second + 3*time.Second - time.Millisecond).Sub(clock.Now()))
+	if err := m.CheckRenewals(context.Background()); err != nil {
+		t.Errorf("failing for less than one TTL: %v", err)
+	}
+	clock.Advance(start.Add(2800*time.Millisecond + 3*time.Second + time.Millisecond).Sub(clock.Now()))
+	if err := m.CheckRenewals(context.Background()); !errors.Is(err, metrics.ErrRenewalsFailing) {
+		t.Errorf("failing for longer than one TTL: CheckRenewals = %v, want ErrRenewalsFailing", err)
+	}
+	// An acquire that errors is no answer; one that succeeds is.
+	if _, err := l.Acquire(context.Background(), "k", locks.Options{TTL: time.Second}); err == nil {
+		t.Fatal("acquire on a down backend succeeded")
+	}
+	if err := m.CheckRenewals(context.Background()); err == nil {
+		t.Error("a failed acquire ended the failure streak")
+	}
+	flaky.down.Store(false)
+	res, err := l.Acquire(context.Background(), "k", locks.Options{TTL: time.Second})
+	if err != nil || !res.Acquired {
+		t.Fatalf("acquire after recovery: %+v, %v", res, err)
+	}
+	if err := m.CheckRenewals(context.Background()); err != nil {
+		t.Errorf("backend answers again: CheckRenewals = %v", err)
+	}
+}
+
+// stepUntil advances clock by step each time a timer is armed on it, until
+// done delivers.
+func stepUntil(t *testing.T, clock *clockwork.FakeClock, step time.Duration, done <-chan error) error {
+	t.Helper()
+	for {
+		armed := make(chan error, 1)
+		bctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		go func() { armed <- clock.BlockUntilContext(bctx, 1) }()
+		select {
+		case err := <-done:
+			cancel()
+			<-armed
+			return err
+		case err := <-armed:
+			cancel()
+			if err != nil {
+				t.Fatalf("waiting for a timer: %v", err)
+			}
+			clock.Advance(step)
+		}
+	}
+}
+
+func prometheusCounter(t *testing.T, reg *prometheus.Registry, name string) prometheus.Collector {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			c := prometheus.NewCounter(prometheus.CounterOpts{Name: name})
+			var sum float64
+			for _, mm := range mf.GetMetric() {
+				sum += mm.GetCounter().GetValue()
+			}
+			c.Add(sum)
+			return c
+		}
+	}
+	t.Fatalf("%s not gathered", name)
+	return nil
+}
+
+func TestBackendName(t *testing.T) {
+	mem := locks.NewMemory()
+	m, err := metrics.New(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		l    locks.Locks
+		want string
+	}{
+		{mem, "memory"},
+		{m.Instrument(mem, nil, ""), "memory"},
+		{&flakyLocks{Memory: mem}, "metrics_test"},
+	} {
+		if got := metrics.BackendName(tc.l); got != tc.want {
+			t.Errorf("BackendName(%T) = %q, want %q", tc.l, got, tc.want)
+		}
+	}
+}
