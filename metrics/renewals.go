@@ -21,8 +21,8 @@ type renewals struct {
 
 	mu    sync.Mutex
 	clock clockwork.Clock // the instrumented adapter's
-	since time.Time     // start of the streak; zero when none
-	ttl   time.Duration // TTL of the lease whose renewal began it
+	since time.Time       // start of the streak; zero when none
+	ttl   time.Duration   // TTL of the lease whose renewal began it
 	count int
 }
 
