@@ -18,21 +18,28 @@ import (
 )
 
 // reports collects scheduler reports for a test to wait on.
-type reports chan scheduler.Report
+type reports struct {
+	ch   chan scheduler.Report
+	seen map[scheduler.Outcome]int // only touched by the test goroutine
+}
 
-func (r reports) OnRun(rep scheduler.Report) { r <- rep }
+func newReports() *reports {
+	return &reports{ch: make(chan scheduler.Report, 100), seen: map[scheduler.Outcome]int{}}
+}
 
-func (r reports) wait(t *testing.T, o scheduler.Outcome) scheduler.Report {
+func (r *reports) OnRun(rep scheduler.Report) { r.ch <- rep }
+
+// wait returns once a report of outcome o has arrived, in whatever order
+// the runs finished.
+func (r *reports) wait(t *testing.T, o scheduler.Outcome) {
 	t.Helper()
 	timeout := time.After(20 * time.Second)
-	for {
+	for r.seen[o] == 0 {
 		select {
-		case rep := <-r:
-			if rep.Outcome == o {
-				return rep
-			}
+		case rep := <-r.ch:
+			r.seen[rep.Outcome]++
 		case <-timeout:
-			t.Fatalf("no %s report", o)
+			t.Fatalf("no %s report; have %v", o, r.seen)
 		}
 	}
 }
@@ -61,7 +68,7 @@ func TestScheduleMetrics(t *testing.T) {
 	}
 	ports := *tp.Ports
 	ports.Locks = m.Instrument(tp.Ports.Locks, tp.Clock, "")
-	rec := make(reports, 100)
+	rec := newReports()
 	s := scheduler.New(&ports, scheduler.WithLocation(time.UTC), scheduler.WithHook(m), scheduler.WithHook(rec))
 	add := func(name string, h scheduler.Handler, opts ...scheduler.ScheduleOption) {
 		t.Helper()
@@ -77,7 +84,11 @@ func TestScheduleMetrics(t *testing.T) {
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = s.Stop(context.Background()) })
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = s.Stop(sctx)
+	})
 
 	blockUntil(t, tp.Clock, 4)
 	tp.Clock.Advance(30 * time.Second) // 00:01:00, every schedule's tick
