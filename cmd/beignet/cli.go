@@ -59,6 +59,11 @@ type invocation struct {
 }
 
 var commands = []command{
+	schedulesCommand,
+	runsCommand,
+	pauseCommand,
+	resumeCommand,
+	runCommand,
 	leasesCommand,
 	outboxCommand,
 	outboxDeadCommand,

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -24,8 +25,9 @@ func (inv *invocation) emit(doc any, table func(w *tabwriter.Writer)) error {
 }
 
 // row writes one table row. Cells are made safe for a terminal: control
-// characters (an escape sequence in a schedule name, a tab that would break
-// the columns) are shown quoted.
+// and other non-printing characters (an escape sequence in metadata, a tab
+// that would break the columns, a bidi override in a schedule name) are
+// shown quoted.
 func row(w *tabwriter.Writer, cells ...string) {
 	for i, c := range cells {
 		cells[i] = cell(c)
@@ -37,9 +39,11 @@ func cell(s string) string {
 	if s == "" {
 		return "-"
 	}
+	// Non-printing runes include bidi overrides (U+202E), which could
+	// make a name read as another.
 	quote := !utf8.ValidString(s)
 	for _, r := range s {
-		quote = quote || r < 0x20 || (r >= 0x7f && r < 0xa0)
+		quote = quote || (r != ' ' && !unicode.IsPrint(r))
 	}
 	if quote {
 		q := strconv.Quote(s)
