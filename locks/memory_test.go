@@ -26,6 +26,18 @@ func TestMemoryConformance(t *testing.T) {
 	})
 }
 
+func TestMemoryModel(t *testing.T) {
+	lockstest.RunModel(t, func(t *testing.T) lockstest.Harness {
+		clock := clockwork.NewFakeClock()
+		return lockstest.Harness{
+			Locks:   locks.NewMemory(locks.WithClock(clock)),
+			TTL:     time.Second,
+			Advance: clock.Advance,
+			Clock:   clock,
+		}
+	}, lockstest.ModelConfig{Iterations: 100})
+}
+
 func TestMemoryLeasesSnapshot(t *testing.T) {
 	clock := clockwork.NewFakeClock()
 	m := locks.NewMemory(locks.WithClock(clock))

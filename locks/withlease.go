@@ -121,6 +121,11 @@ func startWatchdog(clock clockwork.Clock, lease Lease, ttl time.Duration, lose c
 		var sentAt time.Time
 		inflight := false
 		for {
+			select {
+			case <-w.quit: // fn has returned: start no renewal
+				return
+			default:
+			}
 			now := clock.Now()
 			deadline := lease.ExpiresAt()
 			if !now.Before(deadline) {

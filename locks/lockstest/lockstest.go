@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/beignet-go/beignet/locks"
 )
 
@@ -35,6 +37,9 @@ type Harness struct {
 	// Expire makes the backend forget the current holder of key, as if its
 	// TTL had run out, without telling the holder.
 	Expire func(key string)
+	// Clock is the adapter's clock, which RunModel reads trust windows
+	// against (default: the real clock).
+	Clock clockwork.Clock
 }
 
 // Run runs every case against a fresh harness from newHarness.

@@ -47,6 +47,17 @@ func TestConformance(t *testing.T) {
 	lockstest.Run(t, func(t *testing.T) lockstest.Harness { return harness(t, c) })
 }
 
+// The model check on the real server: short real TTLs, so that expiry is
+// crossed by waiting.
+func TestModel(t *testing.T) {
+	c := newClient(t)
+	lockstest.RunModel(t, func(t *testing.T) lockstest.Harness {
+		h := harness(t, c)
+		h.TTL = 200 * time.Millisecond
+		return h
+	}, lockstest.ModelConfig{Iterations: 8, Steps: 15})
+}
+
 func mustAcquire(t *testing.T, l locks.Locks, key string, opts locks.Options) locks.Lease {
 	t.Helper()
 	res, err := l.Acquire(context.Background(), key, opts)
