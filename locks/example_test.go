@@ -79,3 +79,22 @@ func ExampleOptions_Validate() {
 	fmt.Println(errors.Is(err, locks.ErrInvalidTTL), err)
 	// Output: true locks: invalid ttl: ttl 0s must be > 0
 }
+
+// List shows an operator every live lease whose key matches a glob.
+func ExampleMemory_List() {
+	l := locks.NewMemory()
+	ctx := context.Background()
+	for _, k := range []string{"schedule:daily-report", "schedule:render-pdfs", "tenant:42:render"} {
+		_, _ = l.Acquire(ctx, k, locks.Options{TTL: time.Minute, Metadata: map[string]string{"instance": "web-1"}})
+	}
+	held, err := l.List(ctx, "schedule:*")
+	if err != nil {
+		panic(err)
+	}
+	for _, in := range held {
+		fmt.Println(in.Key, in.Metadata["instance"])
+	}
+	// Output:
+	// schedule:daily-report web-1
+	// schedule:render-pdfs web-1
+}

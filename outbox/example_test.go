@@ -3,6 +3,7 @@ package outbox_test
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -70,4 +71,28 @@ func ExampleMemory() {
 	m, ok, _ := store.Get(context.Background(), 1)
 	fmt.Println(ok, m.Topic)
 	// Output: true report.ready
+}
+
+// An operator retries a dead letter: it is pending again, with a fresh set
+// of attempts, and the drains wake at once.
+func ExampleMemory_Requeue() {
+	ctx := context.Background()
+	store := outbox.NewMemory()
+	tx := store.Begin()
+	_ = store.Enqueue(ctx, tx, outbox.Message{Topic: "report.ready"})
+	_ = tx.Commit()
+	// A drain gave up on it.
+	msgs, _ := store.Claim(ctx, "events", 1, time.Now(), 10)
+	_ = store.MarkFailed(ctx, "events", 1, msgs[0].ID, "webhook: 503", time.Now(), true)
+
+	st, _ := store.Stats(ctx)
+	fmt.Println("dead:", st.Dead)
+	if err := store.Requeue(ctx, msgs[0].ID); err != nil {
+		panic(err)
+	}
+	st, _ = store.Stats(ctx)
+	fmt.Println("dead:", st.Dead, "pending:", st.Pending)
+	// Output:
+	// dead: 1
+	// dead: 0 pending: 1
 }
