@@ -36,6 +36,7 @@ type watchIn struct {
 	fx.In
 	Metrics *Metrics
 	Store   outbox.Store `optional:"true"`
+	Drains  []string     `group:"beignet.outbox.drains"`
 }
 
 // Provider registers Beignet's metrics and instruments the app: every
@@ -67,7 +68,7 @@ func Provider(opts ...Option) fx.Option {
 		}),
 		fx.Invoke(func(in watchIn) {
 			if op, ok := in.Store.(outbox.Operator); ok {
-				in.Metrics.WatchOutbox(op)
+				in.Metrics.WatchOutbox(op, in.Drains...)
 			}
 		}),
 	)

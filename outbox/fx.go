@@ -20,6 +20,11 @@ func Drain(name string, pub Publisher, opts ...Option) fx.Option {
 	return DrainWith(name, func() Publisher { return pub }, opts...)
 }
 
+// DrainsGroup is the fx value group of the names (strings) of the drains
+// registered with Drain or DrainWith, for metrics that report per drain
+// before its first pass.
+const DrainsGroup = "beignet.outbox.drains"
+
 // DrainWith is Drain with the publisher built by constructor, an fx
 // constructor returning a Publisher (and optionally an error), so it can
 // depend on the app's services:
@@ -28,6 +33,7 @@ func Drain(name string, pub Publisher, opts ...Option) fx.Option {
 func DrainWith(name string, constructor any, opts ...Option) fx.Option {
 	tag := `name:"beignet.outbox.publisher.` + name + `"`
 	return fx.Options(
+		fx.Supply(fx.Annotated{Group: DrainsGroup, Target: name}),
 		fx.Provide(fx.Annotate(constructor, fx.ResultTags(tag))),
 		fx.Provide(fx.Annotate(
 			func(lc fx.Lifecycle, pub Publisher, store Store, ports *ctx.Ports, hooks []PublishHook) (scheduler.Task, error) {

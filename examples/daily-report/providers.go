@@ -72,8 +72,10 @@ func Providers(cfg Config) []fx.Option {
 		// Publishing to the log stands in for a broker or webhook:
 		// swap in outbox.NewWebhookPublisher(url, nil) for real use.
 		outbox.DrainWith("report-events", func(l *zap.Logger) outbox.Publisher { return outbox.LogPublisher{Logger: l} }),
-		// The app's HTTP pages on BEIGNET_HTTP_ADDR: the admin page.
+		// The app's HTTP pages on BEIGNET_HTTP_ADDR: the admin page,
+		// /metrics, /livez and /readyz.
 		HTTP(cmp.Or(cfg.HTTPAddr, os.Getenv(EnvHTTPAddr), DefaultHTTPAddr)),
+		Observability(),
 		fx.Invoke(mountAdmin, announceAdmin),
 		fx.Invoke(announce),
 	)

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/fx"
+
+	"github.com/beignet-go/beignet/health"
+	"github.com/beignet-go/beignet/metrics"
+)
+
+// Observability adds Beignet's metrics and readiness checks and serves them
+// on the app's mux: /metrics for Prometheus, /livez and /readyz for the
+// orchestrator's probes.
+//
+// Each app gets its own registry (with the Go runtime's and the process's
+// collectors) rather than the global default, so two apps in one test
+// binary do not collide.
+func Observability() fx.Option {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return fx.Options(
+		metrics.Provider(metrics.Registerer(reg)),
+		health.Provider(),
+		fx.Invoke(func(mux *http.ServeMux, checks health.Checks) {
+			mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+			probes := health.Handler(checks...)
+			mux.Handle("GET /livez", probes)
+			mux.Handle("GET /readyz", probes)
+		}),
+	)
+}
