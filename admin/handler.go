@@ -2,6 +2,7 @@ package admin
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -99,3 +100,9 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, status int, err e
 
 // errNotConfigured answers a view whose source the handler was not given.
 var errNotConfigured = errors.New("not configured")
+
+// notConfigured answers a request for a view or action whose source the
+// handler was not given, naming the option that gives it.
+func (h *handler) notConfigured(w http.ResponseWriter, r *http.Request, view, option string) {
+	h.fail(w, r, http.StatusNotFound, fmt.Errorf("%s: %w (%s)", view, errNotConfigured, option))
+}

@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/beignet-go/beignet/locks"
@@ -18,7 +17,7 @@ type leasesData struct {
 
 func (h *handler) leases(w http.ResponseWriter, r *http.Request) {
 	if h.cfg.leases == nil {
-		h.fail(w, r, http.StatusNotFound, fmt.Errorf("leases: %w (admin.WithLeases)", errNotConfigured))
+		h.notConfigured(w, r, "leases", "admin.WithLeases")
 		return
 	}
 	pattern := r.URL.Query().Get("pattern")

@@ -24,7 +24,7 @@ type outboxData struct {
 
 func (h *handler) outbox(w http.ResponseWriter, r *http.Request) {
 	if h.cfg.outbox == nil {
-		h.fail(w, r, http.StatusNotFound, fmt.Errorf("outbox: %w (admin.WithOutbox)", errNotConfigured))
+		h.notConfigured(w, r, "outbox", "admin.WithOutbox")
 		return
 	}
 	st, err := h.cfg.outbox.Stats(r.Context())
@@ -44,7 +44,7 @@ func (h *handler) outbox(w http.ResponseWriter, r *http.Request) {
 // when "all" is set.
 func (h *handler) retry(w http.ResponseWriter, r *http.Request) {
 	if h.cfg.outbox == nil {
-		h.fail(w, r, http.StatusNotFound, fmt.Errorf("outbox: %w (admin.WithOutbox)", errNotConfigured))
+		h.notConfigured(w, r, "outbox", "admin.WithOutbox")
 		return
 	}
 	if r.PostFormValue("all") != "" {

@@ -74,7 +74,7 @@ type runsData struct {
 
 func (h *handler) runs(w http.ResponseWriter, r *http.Request) {
 	if h.cfg.scheduler == nil {
-		h.fail(w, r, http.StatusNotFound, fmt.Errorf("schedules: %w (admin.WithScheduler)", errNotConfigured))
+		h.notConfigured(w, r, "schedules", "admin.WithScheduler")
 		return
 	}
 	name := r.URL.Query().Get("schedule")
@@ -126,7 +126,7 @@ func (h *handler) failSchedule(w http.ResponseWriter, r *http.Request, err error
 func (h *handler) scheduleAction(do func(Scheduler, context.Context, string) error, done string) func(http.ResponseWriter, *http.Request) {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if h.cfg.scheduler == nil {
-			h.fail(w, r, http.StatusNotFound, fmt.Errorf("schedules: %w (admin.WithScheduler)", errNotConfigured))
+			h.notConfigured(w, r, "schedules", "admin.WithScheduler")
 			return
 		}
 		name := r.PostFormValue("schedule")
