@@ -27,7 +27,7 @@ func TestGlob(t *testing.T) {
 		{`\*`, "*", true},
 		{`\*`, "a", false},
 		{`[\]]`, "]", true},
-		{`a\`, `a\`, true}, // a trailing backslash is literal
+		{`a\`, `a\`, true},  // a trailing backslash is literal
 		{"[abc", "b", true}, // an unclosed class runs to the end
 		{"*a*b", "xaxxb", true},
 		{"*a*b", "xaxxbc", false},
