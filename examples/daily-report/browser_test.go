@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"go.uber.org/fx"
@@ -126,9 +127,9 @@ func screenshot(t *testing.T, bctx context.Context, name string) string {
 	return path
 }
 
-// An operator opens the page, pauses the daily report, runs it now and
-// resumes it, by clicking the page's own buttons; each click must reach the
-// fleet's ledger. Screenshots of the schedules and runs views are saved
+// An operator opens the page, with JavaScript off, pauses the daily report,
+// runs it now and resumes it, by clicking the page's own buttons; each click
+// must reach the fleet's ledger. Screenshots of the schedules and runs views are saved
 // under the test's temp dir (and in $BEIGNET_SCREENSHOT_DIR when set).
 func TestAdminPageInABrowser(t *testing.T) {
 	base, led := startApp(t)
@@ -156,6 +157,14 @@ func TestAdminPageInABrowser(t *testing.T) {
 		}
 	}
 
+	// The page promises to work with JavaScript off: the browser runs none.
+	if _, err := chromedp.Call(bctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatalf("turn JavaScript off: %v", err)
+	}
+	step(t, bctx, "check that scripts do not run", chromedp.Navigate(`data:text/html,<title>off</title><script>document.title="on"</script>`))
+	if title := read(t, bctx, "read the title", chromedp.Title()); title != "off" {
+		t.Fatalf("a script ran (title %q): JavaScript is not off", title)
+	}
 	step(t, bctx, "load the schedules view",
 		chromedp.Navigate(base+adminPrefix),
 		chromedp.WaitVisible(chromedp.CSS(row)),
