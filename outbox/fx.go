@@ -4,11 +4,15 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/fx"
 
 	"github.com/beignet-go/beignet/ctx"
+	"github.com/beignet-go/beignet/internal/backoff"
 	"github.com/beignet-go/beignet/scheduler"
 )
 
@@ -75,6 +79,8 @@ const (
 	EnvDatabaseURL       = "DATABASE_URL"
 	EnvOutboxDatabaseURL = "OUTBOX_DATABASE_URL" // wins over DATABASE_URL
 	EnvSchema            = "OUTBOX_SCHEMA"
+	// EnvConnectMaxAttempts is how many times start tries the database.
+	EnvConnectMaxAttempts = "OUTBOX_CONNECT_MAX_ATTEMPTS"
 )
 
 // PostgresOptions configures PostgresProvider.
@@ -91,7 +97,16 @@ type PostgresOptions struct {
 	// MaxPayload is the largest payload accepted (default
 	// DefaultMaxPayload).
 	MaxPayload int
+	// ConnectMaxAttempts is how many times the app tries the database at
+	// start, waiting 100 ms doubling to 2 s between tries, as the Redis
+	// provider does (env OUTBOX_CONNECT_MAX_ATTEMPTS, default
+	// DefaultConnectMaxAttempts: a refused connection fails after 1.5 s).
+	ConnectMaxAttempts int
 }
+
+// DefaultConnectMaxAttempts is how many times start tries the database
+// unless told otherwise.
+const DefaultConnectMaxAttempts = backoff.DefaultAttempts
 
 // PostgresProvider contributes the PostgreSQL Store (and *Postgres, for
 // enqueueing in a pgx.Tx). At start it migrates the schema; the app fails to
@@ -108,12 +123,21 @@ func providePostgres(lc fx.Lifecycle, o PostgresOptions, getenv func(string) str
 	if err != nil {
 		return nil, err
 	}
+	attempts, err := o.connectAttempts(getenv)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	lc.Append(fx.Hook{
 		OnStart: func(c context.Context) error {
-			if err := store.ping(c); err != nil {
-				return err
+			err := store.ping(c, attempts)
+			if err == nil {
+				err = store.Migrate(c)
 			}
-			return store.Migrate(c)
+			if err != nil {
+				store.Close() // fx runs no OnStop for a hook whose OnStart failed
+			}
+			return err
 		},
 		OnStop: func(context.Context) error {
 			store.Close()
@@ -172,12 +196,52 @@ func (o PostgresOptions) open(getenv func(string) string) (*Postgres, error) {
 }
 
 // ping says, naming the server, when the database cannot be reached.
-func (p *Postgres) ping(c context.Context) error {
-	if err := p.pool.Ping(c); err != nil {
+// ping tries the database on the connect policy every server shares.
+func (p *Postgres) ping(c context.Context, attempts int) error {
+	if err := backoff.Connect().Retry(c, attempts, p.pool.Ping); err != nil {
 		cc := p.pool.Config().ConnConfig
-		return fmt.Errorf("outbox: PostgreSQL at %s:%d/%s not reachable: %w", cc.Host, cc.Port, cc.Database, err)
+		return fmt.Errorf("outbox: PostgreSQL at %s:%d/%s not reachable %w", cc.Host, cc.Port, cc.Database, oneLine{err})
 	}
 	return nil
+}
+
+// oneLine is err on one line, for a start-up failure that is logged as one
+// line: pgx lists each address it tried on a line of its own, and twice
+// when it tried with TLS and then without.
+type oneLine struct{ err error }
+
+func (e oneLine) Error() string {
+	var parts []string
+	for _, l := range strings.Split(e.err.Error(), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !slices.Contains(parts, l) {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func (e oneLine) Unwrap() error { return e.err }
+
+// connectAttempts resolves ConnectMaxAttempts: the option, the environment,
+// then the default.
+func (o PostgresOptions) connectAttempts(getenv func(string) string) (int, error) {
+	n, name := o.ConnectMaxAttempts, "PostgresOptions.ConnectMaxAttempts"
+	if n == 0 {
+		if s := getenv(EnvConnectMaxAttempts); s != "" {
+			v, err := strconv.Atoi(s)
+			if err != nil {
+				return 0, fmt.Errorf("%w: %s=%q: not an integer", ErrConfig, EnvConnectMaxAttempts, s)
+			}
+			n, name = v, EnvConnectMaxAttempts
+		}
+	}
+	if n == 0 {
+		return DefaultConnectMaxAttempts, nil
+	}
+	if n < 1 {
+		return 0, fmt.Errorf("%w: %s=%d: want 1 or more", ErrConfig, name, n)
+	}
+	return n, nil
 }
 
 // OpenPostgres opens the store as PostgresProvider does (options, then
@@ -193,7 +257,12 @@ func openPostgres(c context.Context, opts PostgresOptions, getenv func(string) s
 	if err != nil {
 		return nil, err
 	}
-	if err := store.ping(c); err != nil {
+	attempts, err := opts.connectAttempts(getenv)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	if err := store.ping(c, attempts); err != nil {
 		store.Close()
 		return nil, err
 	}

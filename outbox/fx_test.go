@@ -3,6 +3,7 @@ package outbox_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/beignet-go/beignet"
 	"github.com/beignet-go/beignet/internal/pgtest"
+	"github.com/beignet-go/beignet/internal/testserver"
 	"github.com/beignet-go/beignet/outbox"
 )
 
@@ -41,6 +43,7 @@ func TestDrainUnderBeignetNew(t *testing.T) {
 }
 
 func TestPostgresProviderConfig(t *testing.T) {
+	valid := "postgres://u@127.0.0.1:1/db" // well-formed; never dialled, since construction fails
 	cases := []struct {
 		name    string
 		env     map[string]string
@@ -48,8 +51,10 @@ func TestPostgresProviderConfig(t *testing.T) {
 	}{
 		{"no URL", map[string]string{outbox.EnvDatabaseURL: "", outbox.EnvOutboxDatabaseURL: ""}, outbox.EnvDatabaseURL},
 		{"malformed DATABASE_URL", map[string]string{outbox.EnvDatabaseURL: "postgres://u:secret@h:notaport/db"}, outbox.EnvDatabaseURL},
-		{"OUTBOX_DATABASE_URL wins", map[string]string{outbox.EnvDatabaseURL: testDSN(), outbox.EnvOutboxDatabaseURL: "postgres://u:secret@h:notaport/db"}, outbox.EnvOutboxDatabaseURL},
-		{"bad schema", map[string]string{outbox.EnvDatabaseURL: testDSN(), outbox.EnvSchema: "Bad-Name"}, "Bad-Name"},
+		{"OUTBOX_DATABASE_URL wins", map[string]string{outbox.EnvDatabaseURL: valid, outbox.EnvOutboxDatabaseURL: "postgres://u:secret@h:notaport/db"}, outbox.EnvOutboxDatabaseURL},
+		{"bad schema", map[string]string{outbox.EnvDatabaseURL: valid, outbox.EnvSchema: "Bad-Name"}, "Bad-Name"},
+		{"connect attempts not a number", map[string]string{outbox.EnvDatabaseURL: valid, outbox.EnvConnectMaxAttempts: "five"}, `OUTBOX_CONNECT_MAX_ATTEMPTS="five"`},
+		{"connect attempts below 1", map[string]string{outbox.EnvDatabaseURL: valid, outbox.EnvConnectMaxAttempts: "-1"}, "OUTBOX_CONNECT_MAX_ATTEMPTS=-1"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -66,6 +71,35 @@ func TestPostgresProviderConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An unreachable PostgreSQL fails start on the same policy as Redis: the
+// default 5 attempts, 1.5 s of waits between them, and an error naming the
+// address.
+func TestPostgresUnreachableFailsWithinTheConnectBudget(t *testing.T) {
+	port, err := testserver.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	app := fx.New(fx.NopLogger,
+		outbox.PostgresProvider(outbox.PostgresOptions{URL: "postgres://u@" + addr + "/db?sslmode=disable"}),
+		fx.Invoke(func(outbox.Store) {}))
+	if err := app.Err(); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	err = app.Start(context.Background())
+	took := time.Since(began)
+	if err == nil || !strings.Contains(err.Error(), addr+"/db not reachable after 5 attempts") {
+		t.Fatalf("start = %v, want a failure naming %s after 5 attempts", err, addr)
+	}
+	// The waits are real; the slack covers five refused dials on a loaded
+	// machine.
+	if budget := 1500 * time.Millisecond; took < budget || took > budget+time.Second {
+		t.Errorf("failed after %v, want 1.5s plus the dials", took)
+	}
+	t.Logf("failed in %v", took.Round(time.Millisecond))
 }
 
 func TestPostgresProviderMigratesAtStart(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jonboulle/clockwork"
+
+	"github.com/beignet-go/beignet/internal/backoff"
 )
 
 // Reconnect backoff of the LISTEN connection.
@@ -35,26 +37,9 @@ func startListener(pool *pgxpool.Pool, channel string) *listener {
 // listen reports whether it got as far as listening before it failed.
 func (l *listener) run(ctx context.Context, clock clockwork.Clock, listen func(context.Context) (listening bool, err error)) {
 	defer close(l.done)
-	backoff := listenMinBackoff
-	for ctx.Err() == nil {
-		listening, err := listen(ctx)
-		if err == nil || ctx.Err() != nil {
-			return
-		}
-		if listening {
-			// The connection worked, then dropped: a new outage starts
-			// from the shortest wait, not where the last one left off.
-			backoff = listenMinBackoff
-		}
-		t := clock.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.Chan():
-		}
-		backoff = min(2*backoff, listenMaxBackoff)
-	}
+	// Until the app stops: the drains poll meanwhile, so a lost LISTEN
+	// costs latency, never messages.
+	backoff.Policy{First: listenMinBackoff, Max: listenMaxBackoff, Clock: clock}.Reconnect(ctx, listen)
 }
 
 func (l *listener) listen(ctx context.Context, pool *pgxpool.Pool, channel string) (listening bool, err error) {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/beignet-go/beignet/internal/testserver"
 )
 
 // timestamp is the console format's first field.
@@ -44,31 +47,82 @@ func TestStartupErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cmd := exec.Command(bin, "-demo")
-			cmd.Env = append(cleanEnv(), c.env...)
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			began := time.Now()
-			err := cmd.Run()
-			took := time.Since(began)
-
-			var exit *exec.ExitError
-			if !errors.As(err, &exit) || exit.ExitCode() != 1 {
-				t.Errorf("exit: %v, want status 1", err)
-			}
+			logs, took := runFailing(t, bin, c.env)
 			if took > 3*time.Second {
 				t.Errorf("took %v to fail, want well under 3s", took)
 			}
-			lines := strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n")
-			if logs := lines[bannerLines(lines):]; len(logs) != 1 || timestamp.ReplaceAllString(logs[0], "") != c.line {
+			if len(logs) != 1 || timestamp.ReplaceAllString(logs[0], "") != c.line {
 				t.Errorf("stderr after the banner:\n%s\nwant one line:\n<time>\t%s", strings.Join(logs, "\n"), c.line)
 			}
-			if strings.Contains(stderr.String()+stdout.String(), "secret") {
-				t.Error("the password was printed")
-			}
-			t.Logf("failed in %v", took.Round(time.Millisecond))
 		})
 	}
+}
+
+// Unreachable servers, as a newcomer meets them: start fails after the
+// connect policy's waits (1.5 s), with one error line in the app's format
+// naming the address, after the app's own start-up lines. go-redis's raw
+// "redis: pool.go" lines do not appear.
+func TestUnreachableServers(t *testing.T) {
+	bin := build(t)
+	port, err := testserver.FreePort() // nothing listens there: refused at once
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := fmt.Sprintf("127.0.0.1:%d", port)
+	cases := []struct {
+		name string
+		env  []string
+		line string // the last, after the timestamp
+	}{
+		{"Redis", []string{"REDIS_LOCKS_URL=redis://" + down},
+			"ERROR\tcannot start: redislocks: redis at " + down + " not reachable after 5 attempts: dial tcp " + down + ": connect: connection refused"},
+		{"PostgreSQL", []string{"DATABASE_URL=postgres://u@" + down + "/db"},
+			"ERROR\tcannot start: outbox: PostgreSQL at " + down + "/db not reachable after 5 attempts: failed to connect to `user=u database=db`: " + down + " (127.0.0.1): dial error: dial tcp " + down + ": connect: connection refused"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			logs, took := runFailing(t, bin, c.env)
+			if took < 1500*time.Millisecond || took > 3*time.Second {
+				t.Errorf("took %v to fail, want the 1.5 s of waits and little more", took)
+			}
+			errLines := 0
+			for _, l := range logs {
+				if !timestamp.MatchString(l) {
+					t.Errorf("line outside the app's log format: %q", l)
+				}
+				if strings.Contains(l, "\tERROR\t") {
+					errLines++
+				}
+			}
+			if errLines != 1 || timestamp.ReplaceAllString(logs[len(logs)-1], "") != c.line {
+				t.Errorf("stderr after the banner:\n%s\nwant it to end with the one error line:\n<time>\t%s", strings.Join(logs, "\n"), c.line)
+			}
+		})
+	}
+}
+
+// runFailing runs the app with env added to a clean environment, checks it
+// exits 1 without printing a password, and returns its stderr lines after
+// the banner and how long it took.
+func runFailing(t *testing.T, bin string, env []string) (logs []string, took time.Duration) {
+	t.Helper()
+	cmd := exec.Command(bin, "-demo")
+	cmd.Env = append(cleanEnv(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	began := time.Now()
+	err := cmd.Run()
+	took = time.Since(began)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Errorf("exit: %v, want status 1", err)
+	}
+	if strings.Contains(stderr.String()+stdout.String(), "secret") {
+		t.Error("the password was printed")
+	}
+	t.Logf("failed in %v", took.Round(time.Millisecond))
+	lines := strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n")
+	return lines[bannerLines(lines):], took
 }
 
 // build builds the app for t.

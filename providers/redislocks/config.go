@@ -9,6 +9,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
 
+	"github.com/beignet-go/beignet/internal/backoff"
+
 	"github.com/beignet-go/beignet/internal/redact"
 )
 
@@ -25,7 +27,7 @@ const (
 // Defaults for settings that neither Options nor the environment give.
 const (
 	DefaultURL                = "redis://127.0.0.1:6379/0"
-	DefaultConnectMaxAttempts = 5
+	DefaultConnectMaxAttempts = backoff.DefaultAttempts
 )
 
 // ErrConfig is wrapped by every error about a malformed setting; the message

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/redis/go-redis/v9"
@@ -12,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/beignet-go/beignet/ctx"
+	"github.com/beignet-go/beignet/internal/backoff"
 	"github.com/beignet-go/beignet/ledger"
 	"github.com/beignet-go/beignet/locks"
 )
@@ -23,7 +23,9 @@ import (
 //	redislocks.Provider(redislocks.Options{}) // configured from REDIS_LOCKS_*
 //
 // The app fails to start, naming the address, when Redis cannot be reached
-// after ConnectMaxAttempts pings.
+// after ConnectMaxAttempts pings (1.5 s for a refused connection with the
+// defaults). While the app runs, go-redis's own log lines go through the
+// app's zap logger.
 func Provider(opts Options) fx.Option {
 	return fx.Module("redislocks",
 		fx.Provide(func(lc fx.Lifecycle, clock clockwork.Clock, log *zap.Logger) (locks.Locks, *ctx.RedisLocks, error) {
@@ -57,20 +59,29 @@ func provide(lc fx.Lifecycle, clock clockwork.Clock, log *zap.Logger, opts Optio
 		return nil, nil, err
 	}
 	l := New(client, o.Prefix, WithClock(clock), WithFenceTTL(o.FenceTTL))
+	var unroute func()
 	lc.Append(fx.Hook{
 		OnStart: func(c context.Context) error {
-			if err := connect(c, client, o.ConnectMaxAttempts); err != nil {
-				return err
+			unroute = redisLog.add(log)
+			err := connect(c, client, o.ConnectMaxAttempts)
+			if err == nil {
+				// Loading the scripts now keeps the first Acquire at one
+				// round trip instead of EVALSHA, NOSCRIPT, EVAL.
+				err = l.Preload(c)
 			}
-			// Loading the scripts now keeps the first Acquire at one
-			// round trip instead of EVALSHA, NOSCRIPT, EVAL.
-			if err := l.Preload(c); err != nil {
+			if err != nil {
+				// fx runs no OnStop for a hook whose OnStart failed.
+				unroute()
+				if owned {
+					_ = client.Close()
+				}
 				return err
 			}
 			log.Info("redislocks: connected", zap.String("redis", describe(client)), zap.String("prefix", o.Prefix))
 			return nil
 		},
 		OnStop: func(context.Context) error {
+			defer unroute()
 			if owned {
 				return client.Close()
 			}
@@ -80,29 +91,28 @@ func provide(lc fx.Lifecycle, clock clockwork.Clock, log *zap.Logger, opts Optio
 	return l, &ctx.RedisLocks{Client: client, Prefix: o.Prefix}, nil
 }
 
-// connect pings until Redis answers, backing off between attempts.
+// connect pings until Redis answers, on the connect policy every server
+// shares: ConnectMaxAttempts pings, 100 ms doubling to 2 s between them.
+// Each ping is a single dial, without go-redis's own dial and command
+// retries, so a refused connection fails after the waits alone (1.5 s by
+// default) rather than their product. go-redis's log lines about these
+// dials are Debug: the error returned says it all once.
 func connect(c context.Context, client redis.UniversalClient, attempts int) error {
-	delay := 100 * time.Millisecond
-	var err error
-	for i := 1; i <= attempts; i++ {
-		if err = client.Ping(c).Err(); err == nil {
-			return nil
-		}
-		if i == attempts {
-			break
-		}
-		// Backoff is real time even under a fake app clock: it waits on
-		// a network, not on schedule logic.
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-c.Done():
-			t.Stop()
-			return fmt.Errorf("redislocks: %s not reachable (start cancelled after %d attempts): %w", describe(client), i, err)
-		}
-		delay = min(2*delay, 2*time.Second)
+	probe := client
+	if rc, ok := client.(*redis.Client); ok {
+		o := *rc.Options()
+		o.MaxRetries, o.DialerRetries = -1, 1
+		probe = redis.NewClient(&o)
+		defer probe.Close()
 	}
-	return fmt.Errorf("redislocks: %s not reachable after %d attempts: %w", describe(client), attempts, err)
+	defer redisLog.quiet()()
+	err := backoff.Connect().Retry(c, attempts, func(c context.Context) error {
+		return probe.Ping(c).Err()
+	})
+	if err != nil {
+		return fmt.Errorf("redislocks: %s not reachable %w", describe(client), err)
+	}
+	return nil
 }
 
 // describe names the server(s) a client talks to, for errors and logs.
