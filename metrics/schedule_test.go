@@ -3,6 +3,7 @@ package metrics_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +14,9 @@ import (
 
 	"github.com/beignet-go/beignet/ctx"
 	"github.com/beignet-go/beignet/internal/testports"
+	"github.com/beignet-go/beignet/locks"
 	"github.com/beignet-go/beignet/metrics"
+	"github.com/beignet-go/beignet/outbox"
 	"github.com/beignet-go/beignet/scheduler"
 )
 
@@ -140,12 +143,29 @@ beignet_lease_lost_total{backend="memory"} 1
 	}
 }
 
-// Every metric the package documents is registered, and registering twice
-// on one registry fails instead of double counting.
+// Every metric the package documents is exported, no other, and
+// registering twice on one registry fails instead of double counting.
 func TestNewRegistersEveryName(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	if _, err := metrics.New(reg); err != nil {
+	m, err := metrics.New(reg)
+	if err != nil {
 		t.Fatal(err)
+	}
+	m.Instrument(locks.NewMemory(), nil, "")
+	m.WatchOutbox(outbox.NewMemory(), "events")
+	m.OnRun(scheduler.Report{Schedule: "s", Outcome: scheduler.Ran, Start: time.Now()})
+	m.OnPublish("events", outbox.Message{}, outbox.OutcomePublished)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, mf := range mfs {
+		got = append(got, mf.GetName())
+	}
+	want := slices.Sorted(slices.Values(metrics.Names))
+	if !slices.Equal(got, want) {
+		t.Errorf("gathered %v, want %v", got, want)
 	}
 	if _, err := metrics.New(reg); err == nil {
 		t.Error("a second New on the same registry succeeded")
