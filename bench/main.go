@@ -27,15 +27,17 @@ func main() {
 	dur := flag.Duration("dur", 2*time.Second, "duration of each throughput run")
 	rounds := flag.Int("rounds", 200, "hand-off rounds per run")
 	ticks := flag.Int("ticks", 60, "ticks per exactly-once run")
+	fleetSecs := flag.Int("fleet", 20, "seconds per scheduler-at-scale run (0 skips it)")
+	note := flag.String("note", "", "conditions of the run, printed under the machine line")
 	out := flag.String("out", "", "write the markdown report here as well as to stdout")
 	flag.Parse()
-	if err := run(*runs, *dur, *rounds, *ticks, *out); err != nil {
+	if err := run(*runs, *dur, *rounds, *ticks, *fleetSecs, *note, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(runs int, dur time.Duration, rounds, ticks int, out string) error {
+func run(runs int, dur time.Duration, rounds, ticks, fleetSecs int, note, out string) error {
 	srv, err := startRedis()
 	if err != nil {
 		return err
@@ -60,10 +62,24 @@ func run(runs int, dur time.Duration, rounds, ticks int, out string) error {
 	if err := measureExactlyOnce(r, srv.addr, runs, ticks); err != nil {
 		return err
 	}
+	fmt.Fprintln(os.Stderr, "bench: 1,000 waiters")
+	if err := measureWaiters(r, srv.addr); err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "bench: Redis memory per lease")
+	if err := measureRedisMemory(r, srv.addr); err != nil {
+		return err
+	}
+	if fleetSecs > 0 {
+		fmt.Fprintln(os.Stderr, "bench: scheduler at scale")
+		if err := measureFleet(r, srv.addr, runs, fleetSecs); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintln(os.Stderr, "bench: memory adapter")
 	measureMemory(r, runs)
 
-	md := r.markdown(runs, dur, rounds, ticks, srv.version)
+	md := r.markdown(runs, dur, rounds, ticks, fleetSecs, note, srv.version)
 	fmt.Print(md)
 	if out != "" {
 		return os.WriteFile(out, []byte(md), 0o644)

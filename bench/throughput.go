@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-var concurrencies = []int{1, 32}
+var concurrencies = []int{1, 32, 64}
 
 // measureThroughput counts acquire+release pairs per second on distinct
 // keys (one per goroutine). In each run every peer runs back to back on the
