@@ -43,6 +43,11 @@ func calls(t *testing.T, c *redis.Client, cmd string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return statCalls(info, cmd)
+}
+
+// statCalls reads cmd's call count from INFO commandstats.
+func statCalls(info, cmd string) int {
 	_, rest, ok := strings.Cut(info, "cmdstat_"+cmd+":calls=")
 	if !ok {
 		return 0
