@@ -44,6 +44,12 @@ func (a *attempt) wait(ctx context.Context) (*Lease, error) {
 			if ready, _ := wk.state(wt); !ready && !a.sleep(ctx, wt, a.nap(pttl, deadline)) {
 				return nil, ctx.Err()
 			}
+			if _, moved := wk.state(wt); moved {
+				// The subscription was refused where the key used to
+				// live (a slot migration): retry, then listen anew.
+				wk.unwatch(wt)
+				wt = nil
+			}
 		}
 		if clock.Now().After(deadline) {
 			lease, _, err := a.try(ctx, "")
@@ -55,6 +61,9 @@ func (a *attempt) wait(ctx context.Context) (*Lease, error) {
 		}
 		if !clock.Now().Before(deadline) {
 			return nil, nil
+		}
+		if wt == nil {
+			continue // listen where the key lives now before sleeping
 		}
 		if !a.sleep(ctx, wt, a.nap(pttl, deadline)) {
 			return nil, ctx.Err()

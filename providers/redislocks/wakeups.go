@@ -164,19 +164,18 @@ func (w *wakeups) unwatch(wt *watch) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	s := wt.shard
-	ch := s.chans[wt.name]
-	if ch == nil {
-		return
-	}
-	delete(ch.watchers, wt)
-	if len(ch.watchers) > 0 {
-		return
-	}
-	if !s.closed {
-		_ = s.unsubscribe(context.Background(), wt.name)
-	}
-	if ch.pending == 0 {
-		delete(s.chans, wt.name)
+	// The channel is gone already when its slot moved away.
+	if ch := s.chans[wt.name]; ch != nil {
+		delete(ch.watchers, wt)
+		if len(ch.watchers) > 0 {
+			return
+		}
+		if !s.closed {
+			_ = s.unsubscribe(context.Background(), wt.name)
+		}
+		if ch.pending == 0 {
+			delete(s.chans, wt.name)
+		}
 	}
 	for addr, x := range w.shards {
 		if x == s {
@@ -194,7 +193,9 @@ func (w *wakeups) closeIfIdle(addr string, s *shard) {
 	}
 	if !s.closed {
 		s.closed = true
-		delete(w.shards, addr)
+		if w.shards[addr] == s {
+			delete(w.shards, addr)
+		}
 		_ = s.ps.Close()
 	}
 }
@@ -223,8 +224,12 @@ func (w *wakeups) receive(addr string, s *shard) {
 			return
 		}
 		if err != nil {
-			w.lost(s, err)
+			w.lost(addr, s, err)
+			closed := s.closed
 			w.mu.Unlock()
+			if closed {
+				return
+			}
 			// go-redis reconnects and resubscribes in the next Receive;
 			// pause so a server that is down is not dialled in a loop.
 			<-time.After(w.backoff)
@@ -281,12 +286,32 @@ func (w *wakeups) confirmed(s *shard, m *redis.Subscription) {
 }
 
 // lost handles a failed Receive. A connection error means go-redis will
-// resubscribe every channel it knows, once; a Redis error reply (a MOVED
-// for an SSUBSCRIBE after a resharding) names no channel, so every waiter
-// of the shard looks up its key's master again.
-func (w *wakeups) lost(s *shard, err error) {
+// resubscribe every channel it knows, once, so each waiter is woken to
+// retry and becomes ready again with that confirmation. A Redis error reply
+// (a MOVED for an SSUBSCRIBE sent to a master that no longer serves the
+// slot) names no channel, so the whole shard is closed and every waiter on
+// it looks up its key's master again.
+func (w *wakeups) lost(addr string, s *shard, err error) {
 	var rerr redis.Error
-	replyErr := errors.As(err, &rerr)
+	if errors.As(err, &rerr) {
+		if cc, ok := w.client.(*redis.ClusterClient); ok {
+			// The slot map is stale; refresh it (in the background)
+			// before the waiters look up their masters again.
+			cc.ReloadState(context.Background())
+		}
+		for _, ch := range s.chans {
+			for wt := range ch.watchers {
+				wt.moved = true
+			}
+			ch.wakeAll()
+		}
+		s.closed = true
+		if w.shards[addr] == s {
+			delete(w.shards, addr)
+		}
+		_ = s.ps.Close()
+		return
+	}
 	for name, ch := range s.chans {
 		if len(ch.watchers) == 0 {
 			delete(s.chans, name)
@@ -294,11 +319,8 @@ func (w *wakeups) lost(s *shard, err error) {
 		}
 		for wt := range ch.watchers {
 			wt.ready = false
-			wt.moved = wt.moved || replyErr
 		}
-		if !replyErr {
-			ch.pending = 1
-		}
+		ch.pending = 1
 		ch.wakeAll()
 	}
 }
