@@ -11,9 +11,10 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/beignet-go/beignet/health"
+	"github.com/beignet-go/beignet/internal/testserver"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(testserver.Main(m)) }
 
 func get(t *testing.T, h http.Handler, path string) (int, health.Status) {
 	t.Helper()

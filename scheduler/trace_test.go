@@ -67,7 +67,7 @@ func TestRunSpans(t *testing.T) {
 		check := func(k attribute.Key, want attribute.Value) {
 			t.Helper()
 			if got, ok := attrs.Value(k); !ok || got != want {
-				t.Errorf("%s: %s = %v (set %v), want %v", name, k, got.Emit(), ok, want.Emit())
+				t.Errorf("%s: %s = %v (set %v), want %v", name, k, got.String(), ok, want.String())
 			}
 		}
 		check(scheduler.AttrTick, attribute.StringValue(tick.Format(time.RFC3339Nano)))
