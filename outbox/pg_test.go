@@ -9,6 +9,7 @@ import (
 
 	"github.com/beignet-go/beignet/internal/pgtest"
 	"github.com/beignet-go/beignet/outbox"
+	"github.com/beignet-go/beignet/outbox/outboxtest"
 )
 
 func testDSN() string { return pgtest.DSN() }
@@ -30,13 +31,13 @@ func newPostgres(t testing.TB, pool *pgxpool.Pool, opts ...outbox.PostgresOption
 	return store
 }
 
-func pgHarness(t *testing.T) storeHarness {
+func pgHarness(t *testing.T) outboxtest.Harness {
 	pool := testPool(t)
 	store := newPostgres(t, pool, outbox.PostgresMaxPayload(1024))
-	return storeHarness{
-		store:      store,
-		maxPayload: 1024,
-		enqueue: func(t *testing.T, commit bool, msgs ...outbox.Message) error {
+	return outboxtest.Harness{
+		Store:      store,
+		MaxPayload: 1024,
+		Enqueue: func(t *testing.T, commit bool, msgs ...outbox.Message) error {
 			tx, err := pool.Begin(bg)
 			if err != nil {
 				return err
@@ -52,16 +53,16 @@ func pgHarness(t *testing.T) storeHarness {
 			}
 			return nil
 		},
-		enqueueNoTx: func() error { _, err := store.Enqueue(bg, nil, msg("t", "", "")); return err },
+		EnqueueNoTx: func() error { _, err := store.Enqueue(bg, nil, msg("t", "", "")); return err },
 	}
 }
 
-func memHarness(t *testing.T) storeHarness {
+func memHarness(t *testing.T) outboxtest.Harness {
 	store := outbox.NewMemory(outbox.MemoryMaxPayload(1024))
-	return storeHarness{
-		store:      store,
-		maxPayload: 1024,
-		enqueue: func(t *testing.T, commit bool, msgs ...outbox.Message) error {
+	return outboxtest.Harness{
+		Store:      store,
+		MaxPayload: 1024,
+		Enqueue: func(t *testing.T, commit bool, msgs ...outbox.Message) error {
 			tx := store.Begin()
 			defer tx.Rollback()
 			for _, m := range msgs {
@@ -74,13 +75,13 @@ func memHarness(t *testing.T) storeHarness {
 			}
 			return nil
 		},
-		enqueueNoTx: func() error { return store.Enqueue(bg, nil, msg("t", "", "")) },
+		EnqueueNoTx: func() error { return store.Enqueue(bg, nil, msg("t", "", "")) },
 	}
 }
 
-func TestPostgresStore(t *testing.T) { runStoreSuite(t, pgHarness) }
+func TestPostgresStore(t *testing.T) { outboxtest.Run(t, pgHarness) }
 
-func TestMemoryStore(t *testing.T) { runStoreSuite(t, memHarness) }
+func TestMemoryStore(t *testing.T) { outboxtest.Run(t, memHarness) }
 
 func TestMigrateIsIdempotent(t *testing.T) {
 	pool := testPool(t)
