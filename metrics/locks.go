@@ -52,8 +52,17 @@ func (m *Metrics) Instrument(l locks.Locks, clock clockwork.Clock, backend strin
 		lost:        m.leaseLost.WithLabelValues(backend),
 		renewFailed: m.renewFailures.WithLabelValues(backend),
 	}
-	if _, ok := l.(locks.Inspector); ok {
+	// Keep the adapter's optional capabilities visible to type checks
+	// (the admin page lists leases through locks.Lister).
+	_, inspects := l.(locks.Inspector)
+	_, lists := l.(locks.Lister)
+	switch {
+	case inspects && lists:
+		return inspectingListingLocks{d}
+	case inspects:
 		return inspectingLocks{d}
+	case lists:
+		return listingLocks{d}
 	}
 	return d
 }
@@ -86,10 +95,13 @@ func (l *Locks) Unwrap() locks.Locks { return l.inner }
 
 // String describes the decorated adapter, for startup logs.
 func (l *Locks) String() string {
-	if s, ok := l.inner.(fmt.Stringer); ok {
-		return s.String() + " (instrumented)"
+	switch inner := l.inner.(type) {
+	case fmt.Stringer:
+		return inner.String() + ", instrumented"
+	case *locks.Memory:
+		return "memory (this process only), instrumented"
 	}
-	return l.backend + " (instrumented)"
+	return l.backend + ", instrumented"
 }
 
 // Acquire implements locks.Locks, timing the call, Wait included.
@@ -168,11 +180,38 @@ func (s *lease) Renew(ctx context.Context, ttl time.Duration) (bool, error) {
 	return ok, err
 }
 
-// inspectingLocks is Locks over an adapter that is also a locks.Inspector,
-// so that operators' type checks still find Inspect.
-type inspectingLocks struct{ *Locks }
+// inspectingLocks, listingLocks and inspectingListingLocks are Locks over
+// an adapter that also implements locks.Inspector, locks.Lister or both.
+type (
+	inspectingLocks        struct{ *Locks }
+	listingLocks           struct{ *Locks }
+	inspectingListingLocks struct{ *Locks }
+)
+
+func (l *Locks) inspect(ctx context.Context, key string) (locks.LeaseInfo, bool, error) {
+	return l.inner.(locks.Inspector).Inspect(ctx, key)
+}
+
+func (l *Locks) list(ctx context.Context, pattern string) ([]locks.LeaseInfo, error) {
+	return l.inner.(locks.Lister).List(ctx, pattern)
+}
 
 // Inspect implements locks.Inspector.
 func (l inspectingLocks) Inspect(ctx context.Context, key string) (locks.LeaseInfo, bool, error) {
-	return l.inner.(locks.Inspector).Inspect(ctx, key)
+	return l.inspect(ctx, key)
+}
+
+// List implements locks.Lister.
+func (l listingLocks) List(ctx context.Context, pattern string) ([]locks.LeaseInfo, error) {
+	return l.list(ctx, pattern)
+}
+
+// Inspect implements locks.Inspector.
+func (l inspectingListingLocks) Inspect(ctx context.Context, key string) (locks.LeaseInfo, bool, error) {
+	return l.inspect(ctx, key)
+}
+
+// List implements locks.Lister.
+func (l inspectingListingLocks) List(ctx context.Context, pattern string) ([]locks.LeaseInfo, error) {
+	return l.list(ctx, pattern)
 }

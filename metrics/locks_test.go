@@ -3,6 +3,7 @@ package metrics_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -164,6 +165,46 @@ func prometheusCounter(t *testing.T, reg *prometheus.Registry, name string) prom
 	}
 	t.Fatalf("%s not gathered", name)
 	return nil
+}
+
+// The decorator keeps the adapter's optional capabilities, so the admin
+// page still lists leases and the startup line still warns about memory.
+func TestInstrumentKeepsCapabilities(t *testing.T) {
+	m, err := metrics.New(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	mem := locks.NewMemory()
+	l := m.Instrument(mem, nil, "")
+	res, err := l.Acquire(ctx, "report:render", locks.Options{TTL: time.Minute})
+	if err != nil || !res.Acquired {
+		t.Fatal(res, err)
+	}
+	lister, ok := l.(locks.Lister)
+	if !ok {
+		t.Fatal("instrumented memory locks are not a Lister")
+	}
+	if infos, err := lister.List(ctx, "report:*"); err != nil || len(infos) != 1 || infos[0].Key != "report:render" {
+		t.Errorf("List = %+v, %v", infos, err)
+	}
+	if _, held, err := l.(locks.Inspector).Inspect(ctx, "report:render"); err != nil || !held {
+		t.Errorf("Inspect: held %v, %v", held, err)
+	}
+	if s := fmt.Sprint(l); !strings.Contains(s, "this process only") {
+		t.Errorf("String() = %q, want the memory warning kept", s)
+	}
+	// An adapter with neither capability gets neither.
+	bare := m.Instrument(struct{ locks.Locks }{mem}, nil, "plain")
+	if _, ok := bare.(locks.Lister); ok {
+		t.Error("a plain adapter became a Lister")
+	}
+	if _, ok := bare.(locks.Inspector); ok {
+		t.Error("a plain adapter became an Inspector")
+	}
+	if u, ok := bare.(interface{ Unwrap() locks.Locks }); !ok || u.Unwrap() == nil {
+		t.Error("no Unwrap on the decorator")
+	}
 }
 
 func TestBackendName(t *testing.T) {
