@@ -107,3 +107,43 @@ func TestPublishSpanJoinsTheEnqueuingTrace(t *testing.T) {
 		t.Errorf("stored traceparent %q, want the request's %q", stored.Headers["traceparent"], want)
 	}
 }
+
+// On PostgreSQL too, Enqueue stores the enqueuing span's trace context in
+// the message's headers, in the caller's transaction; a traceparent the
+// caller set itself is kept.
+func TestPostgresEnqueueStoresTraceContext(t *testing.T) {
+	store := newPostgres(t, testPool(t))
+	tp := sdktrace.NewTracerProvider()
+	ctx, span := tp.Tracer("test").Start(context.Background(), "POST /reports")
+	defer span.End()
+	tx, err := store.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	traced, err := store.Enqueue(ctx, tx, outbox.Message{Topic: "report.ready", Key: "tenant-7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := "00-0123456789abcdef0123456789abcdef-0123456789abcdef-01"
+	kept, err := store.Enqueue(ctx, tx, outbox.Message{Topic: "relayed", Headers: map[string]string{"traceparent": own}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sc := span.SpanContext()
+	for id, want := range map[int64]string{
+		traced: "00-" + sc.TraceID().String() + "-" + sc.SpanID().String() + "-01",
+		kept:   own,
+	} {
+		m, ok, err := store.Get(context.Background(), id)
+		if err != nil || !ok {
+			t.Fatalf("Get(%d): %v, %v", id, ok, err)
+		}
+		if m.Headers["traceparent"] != want {
+			t.Errorf("message %d: traceparent %q, want %q", id, m.Headers["traceparent"], want)
+		}
+	}
+}
