@@ -2,14 +2,13 @@ package scheduler_test
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jonboulle/clockwork"
 
-	"github.com/beignet-go/beignet/locks"
+	"github.com/beignet-go/beignet/ledger"
 	"github.com/beignet-go/beignet/scheduler"
 )
 
@@ -82,39 +81,65 @@ func count(reps []scheduler.Report, o scheduler.Outcome) int {
 	return n
 }
 
-// claimWatcher wraps a Locks and counts every attempt to claim a tick, which
-// is the observable sign that an instance has processed that tick.
+// claimWatcher wraps a Ledger and counts every claim of a scheduled tick,
+// which is the observable sign that an instance has processed that tick.
 type claimWatcher struct {
-	locks.Locks
+	ledger.Ledger
 	mu       sync.Mutex
 	attempts int
 	won      int
+	released int
 	changed  chan struct{}
 }
 
-func newClaimWatcher(l locks.Locks) *claimWatcher {
-	return &claimWatcher{Locks: l, changed: make(chan struct{})}
+// Release counts the end of a won claim: the run's lease and the claim's
+// renewal timers are gone by then.
+func (w *claimWatcher) Release(ctx context.Context, r ledger.ClaimRequest) error {
+	err := w.Ledger.Release(ctx, r)
+	w.mu.Lock()
+	w.released++
+	close(w.changed)
+	w.changed = make(chan struct{})
+	w.mu.Unlock()
+	return err
 }
 
-func (w *claimWatcher) Acquire(ctx context.Context, key string, opts locks.Options) (locks.Result, error) {
-	res, err := w.Locks.Acquire(ctx, key, opts)
-	if strings.Contains(key, ":tick:") {
+// waitReleased blocks until n won claims have ended.
+func (w *claimWatcher) waitReleased(t *testing.T, n int) {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		w.mu.Lock()
+		r, ch := w.released, w.changed
+		w.mu.Unlock()
+		if r >= n {
+			return
+		}
+		select {
+		case <-ch:
+		case <-timeout:
+			t.Fatalf("timed out waiting for %d claims to end (have %d)", n, r)
+		}
+	}
+}
+
+func newClaimWatcher(l ledger.Ledger) *claimWatcher {
+	return &claimWatcher{Ledger: l, changed: make(chan struct{})}
+}
+
+func (w *claimWatcher) Claim(ctx context.Context, r ledger.ClaimRequest) (ledger.Claim, error) {
+	c, err := w.Ledger.Claim(ctx, r)
+	if !r.Manual {
 		w.mu.Lock()
 		w.attempts++
-		if res.Acquired {
+		if c.State == ledger.Won {
 			w.won++
 		}
 		close(w.changed)
 		w.changed = make(chan struct{})
 		w.mu.Unlock()
 	}
-	return res, err
-}
-
-// WithLease must go through this wrapper's Acquire for nothing, but keep the
-// backend's own renewal semantics.
-func (w *claimWatcher) WithLease(ctx context.Context, key string, opts locks.Options, fn func(context.Context, locks.Lease) error) error {
-	return w.Locks.WithLease(ctx, key, opts, fn)
+	return c, err
 }
 
 func (w *claimWatcher) waitAttempts(t *testing.T, n int) (won int) {

@@ -33,9 +33,9 @@ func TestRunMissedCatchesUpOnce(t *testing.T) {
 
 	// The second instance shares the backend through a watcher, to see
 	// its claim attempt for 07:00 fail.
-	watcher := newClaimWatcher(tp.Locks)
+	watcher := newClaimWatcher(tp.Ledger)
 	ports2 := *tp.Ports
-	ports2.Locks = watcher
+	ports2.Ledger = watcher
 	rec2 := newRecorder()
 	s2 := scheduler.New(&ports2, scheduler.WithLocation(time.UTC), scheduler.WithHook(rec2))
 	mustAdd(t, s2, "daily", "0 7 * * *", func(*ctx.Context) error { return nil }, scheduler.RunMissed())

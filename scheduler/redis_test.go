@@ -28,6 +28,7 @@ func TestRedisFleetEverySecond(t *testing.T) {
 	for i, off := range []time.Duration{-300 * time.Millisecond, 0, 300 * time.Millisecond} {
 		ports := &ctx.Ports{
 			Locks:  redislocks.New(redistest.SharedClient(t), prefix),
+			Ledger: redislocks.NewLedger(redistest.SharedClient(t), prefix),
 			Clock:  shiftedClock{Clock: clockwork.NewRealClock(), offset: off},
 			Logger: log,
 		}

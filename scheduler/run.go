@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"go.uber.org/zap"
@@ -25,6 +24,12 @@ type Run struct {
 	Lease locks.Lease
 	// Instance is the id of the instance running it.
 	Instance string
+	// Attempt is 1 for a tick's first try, more after a retry or a
+	// takeover from an instance that died.
+	Attempt int
+	// Manual reports a run started by RunNow; its Tick is the request
+	// time.
+	Manual bool
 }
 
 type runKey struct{}
@@ -56,74 +61,6 @@ func RunFrom(c context.Context) (r Run, ok bool) {
 // reports no run otherwise).
 func WithRun(parent context.Context, r Run) context.Context {
 	return context.WithValue(parent, runKey{}, r)
-}
-
-// run claims tick for this instance and, if it won, runs the handler under
-// the schedule's lease.
-func (s *Scheduler) run(e *entry, tick time.Time, b *busy) {
-	clock := s.ports.Clock
-	if e.o.jitter > 0 && b.sleep(rand.N(e.o.jitter), e.ctx.Done(), nil) == wokeByStop {
-		return
-	}
-	next := e.sched.Next(tick)
-	interval := next.Sub(tick)
-	if next.IsZero() {
-		interval = 0
-	}
-	md := map[string]string{"instance": s.opts.instance, "tick": tick.UTC().Format(time.RFC3339Nano)}
-
-	// The claim is the "tick done or taken" marker. It is never released:
-	// it must outlive every instance's chance to reach this tick, which is
-	// the interval plus the clock disagreement either way.
-	claim, err := s.ports.Locks.Acquire(s.runCtx, claimKey(e.name, tick), locks.Options{
-		TTL: claimTTL(interval, e.skew, e.skew, e.o.jitter, claimSlack), Metadata: md,
-	})
-	if err != nil {
-		s.report(Report{Schedule: e.name, Tick: tick, Instance: s.opts.instance, Outcome: Failed,
-			Err: fmt.Errorf("claim tick: %w", err)})
-		return
-	}
-	if !claim.Acquired {
-		s.log.Debug("tick claimed by another instance", zap.String("schedule", e.name), zap.Time("tick", tick))
-		return
-	}
-
-	// A run of the previous tick may still be finishing on an instance
-	// whose clock is behind ours, so even under OverlapSkip the lease is
-	// awaited for the skew window before the tick counts as overlapping.
-	// Waits never reach into the next tick.
-	wait := leaseWait(e.skew, e.skew)
-	if e.o.overlap == OverlapWait {
-		// Up to the next tick (the cap below); a last tick, which has
-		// none, waits one TTL.
-		wait = leaseWait(e.o.ttl, interval)
-	}
-	if interval > 0 {
-		wait = min(wait, max(next.Sub(clock.Now()), 0))
-	}
-	start := clock.Now()
-	rctx, span := s.startSpan(s.runCtx, e.name, tick, start)
-	var token uint64
-	outcome := Ran
-	err = s.ports.Locks.WithLease(rctx, leaseKey(e.name), locks.Options{TTL: e.o.ttl, Wait: wait, Metadata: md},
-		func(lctx context.Context, lease locks.Lease) error {
-			token = lease.FencingToken()
-			var herr error
-			outcome, herr = s.call(e, lctx, Run{Schedule: e.name, Tick: tick, Lease: lease, Instance: s.opts.instance})
-			return herr
-		})
-	switch {
-	case errors.Is(err, locks.ErrLeaseLost):
-		outcome = LeaseLost
-	case errors.Is(err, locks.ErrNotAcquired):
-		outcome, err = SkippedHeld, nil
-	case err != nil && outcome == Ran:
-		outcome = Failed // the backend failed, or the handler returned an error
-	}
-	r := Report{Schedule: e.name, Tick: tick, Instance: s.opts.instance, FencingToken: token,
-		Outcome: outcome, Start: start, Duration: clock.Since(start), Err: err}
-	s.endSpan(span, r)
-	s.report(r)
 }
 
 // call runs the handler with the run's timeout, recovering a panic and

@@ -43,6 +43,11 @@ var (
 	ErrDuplicateName = errors.New("scheduler: duplicate schedule name")
 	ErrNilHandler    = errors.New("scheduler: nil handler")
 	ErrInvalidOption = errors.New("scheduler: invalid schedule option")
+	// ErrNoLedger: Start on Ports whose Locks are shared (not the
+	// in-memory adapter) but whose Ledger is nil. Ticks are claimed in the
+	// ledger, so a private one would let every instance run every tick.
+	// Set Ports.Ledger (redislocks.NewLedger on the locks' client).
+	ErrNoLedger = errors.New("scheduler: Ports.Ledger is nil while Ports.Locks is shared")
 	// ErrStopped is the cause of a handler's ctx cancellation when Stop's
 	// deadline passes.
 	ErrStopped = errors.New("scheduler: stopped")
@@ -50,11 +55,13 @@ var (
 
 // Scheduler runs schedules under leases from Ports.Locks.
 type Scheduler struct {
-	ports  *ctx.Ports
-	led    ledger.Ledger
-	opts   options
-	log    *zap.Logger
-	tracer trace.Tracer
+	ports *ctx.Ports
+	led   ledger.Ledger
+	// ledgerMissing: see ErrNoLedger.
+	ledgerMissing bool
+	opts          options
+	log           *zap.Logger
+	tracer        trace.Tracer
 
 	mu      sync.Mutex
 	entries map[string]*entry
@@ -63,6 +70,7 @@ type Scheduler struct {
 	state   int // stateNew, stateRunning, stateStopped
 	counts  map[string]map[Outcome]uint64
 	beats   map[string]*heartbeat
+	freed   map[string]chan struct{} // see freedChan
 
 	loopCtx    context.Context // ends when Stop begins: no new runs
 	stopLoops  context.CancelFunc
@@ -115,16 +123,21 @@ func New(ports *ctx.Ports, opts ...Option) *Scheduler {
 	if led == nil {
 		led = ledger.NewMemory(ledger.WithClock(ports.Clock))
 	}
+	_, memLocks := ports.Locks.(*locks.Memory)
 	return &Scheduler{
-		ports:   ports,
-		led:     led,
-		opts:    o,
-		log:     log.Named("scheduler"),
-		tracer:  newTracer(o.tracerProvider),
-		entries: make(map[string]*entry),
-		tasks:   make(map[string]*Task),
-		counts:  make(map[string]map[Outcome]uint64),
-		beats:   make(map[string]*heartbeat),
+		ports: ports,
+		led:   led,
+		// Shared locks with a private ledger would run every tick on
+		// every instance: Start refuses.
+		ledgerMissing: ports.Ledger == nil && ports.Locks != nil && !memLocks,
+		opts:          o,
+		log:           log.Named("scheduler"),
+		tracer:        newTracer(o.tracerProvider),
+		entries:       make(map[string]*entry),
+		tasks:         make(map[string]*Task),
+		counts:        make(map[string]map[Outcome]uint64),
+		beats:         make(map[string]*heartbeat),
+		freed:         make(map[string]chan struct{}),
 	}
 }
 
@@ -223,6 +236,9 @@ func (s *Scheduler) Start() error {
 	defer s.mu.Unlock()
 	if s.state != stateNew {
 		return errors.New("scheduler: Start called twice")
+	}
+	if s.ledgerMissing && len(s.order) > 0 {
+		return fmt.Errorf("%w (Locks is %T)", ErrNoLedger, s.ports.Locks)
 	}
 	// The ledger learns every schedule before its first tick, so that the
 	// fleet's controls and history know it.

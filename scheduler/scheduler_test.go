@@ -262,10 +262,10 @@ func TestOverlapSkipAndWait(t *testing.T) {
 			t.Cleanup(free) // before Stop, even if the test fails
 			blockUntil(t, tp.Clock, 1)
 			tp.Clock.Advance(30 * time.Second)
-			blockUntil(t, tp.Clock, 2) // loop timer + the first run's renewal timer
+			blockUntil(t, tp.Clock, 3) // loop timer + the first run's claim and lease renewals
 			tp.Clock.Advance(time.Minute)
-			// ... + the second run's wait for the lease
-			blockUntil(t, tp.Clock, 3)
+			// ... + the second run's wait for the claim
+			blockUntil(t, tp.Clock, 4)
 			if tc.policy == scheduler.OverlapSkip {
 				// Skip still gives a run on a lagging clock the skew
 				// window (twice the 2 s tolerance) to finish first.

@@ -59,6 +59,7 @@ type event struct {
 	Tick     time.Time `json:"tick"`
 	Outcome  string    `json:"outcome,omitempty"`
 	Token    uint64    `json:"token,omitempty"`
+	Attempt  int       `json:"attempt,omitempty"`
 	OK       bool      `json:"ok,omitempty"`
 	Err      string    `json:"err,omitempty"`
 }
@@ -79,12 +80,13 @@ func workerClient() *redis.Client {
 // HANDLER_MS, printing a line when each run starts and one per report,
 // until SIGTERM.
 func runSchedulerWorker() int {
-	c := workerClient()
-	defer c.Close()
+	client := workerClient()
+	defer client.Close()
+	c := client
 	instance := os.Getenv("INSTANCE")
 	ttl, _ := time.ParseDuration(os.Getenv("TTL"))
 	work, _ := time.ParseDuration(os.Getenv("HANDLER"))
-	ports := &ctx.Ports{Locks: redislocks.New(c, os.Getenv("PREFIX")), Clock: clockworkReal(), Logger: zap.NewNop()}
+	ports := &ctx.Ports{Locks: redislocks.New(c, os.Getenv("PREFIX")), Ledger: redislocks.NewLedger(c, os.Getenv("PREFIX")), Clock: clockworkReal(), Logger: zap.NewNop()}
 	s := scheduler.New(ports, scheduler.WithInstanceID(instance),
 		scheduler.WithHook(scheduler.HookFunc(func(r scheduler.Report) {
 			e := event{Kind: "report", Instance: r.Instance, Tick: r.Tick, Outcome: string(r.Outcome), Token: r.FencingToken}
@@ -95,11 +97,18 @@ func runSchedulerWorker() int {
 		})))
 	err := s.Add("job", os.Getenv("SPEC"), func(c *ctx.Context) error {
 		run, _ := scheduler.RunFrom(c)
-		emit(event{Kind: "start", Instance: instance, Tick: run.Tick, Token: run.Lease.FencingToken()})
+		emit(event{Kind: "start", Instance: instance, Tick: run.Tick, Token: run.Lease.FencingToken(), Attempt: run.Attempt})
 		select {
 		case <-time.After(work): // the job's work
 		case <-c.Done():
 			return context.Cause(c)
+		}
+		// The job's own side effect, which the tests count: one per
+		// finished run of a tick.
+		if key := os.Getenv("DONE_KEY"); key != "" {
+			if err := client.HIncrBy(c, key, run.Tick.UTC().Format(time.RFC3339Nano), 1).Err(); err != nil {
+				return err
+			}
 		}
 		return nil
 	}, scheduler.LeaseTTL(ttl))
