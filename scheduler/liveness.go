@@ -2,7 +2,9 @@ package scheduler
 
 import (
 	"errors"
+
 	"fmt"
+	"go.uber.org/zap"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -88,4 +90,29 @@ func (s *Scheduler) heartbeatLocked(name string) *heartbeat {
 		s.beats[name] = h
 	}
 	return h
+}
+
+// heartbeatSlack is how long past its next planned wake-up an instance
+// stays listed as alive in the ledger, and how far ahead each heartbeat
+// reaches, so that an every-second schedule writes one heartbeat per
+// slack rather than one per tick.
+const heartbeatSlack = 30 * time.Second
+
+// beat tells the ledger this instance is alive until after its next
+// wake-up at until. It writes only when the last heartbeat would lapse
+// before then.
+func (s *Scheduler) beat(until time.Time) {
+	now := s.ports.Clock.Now()
+	want := until.Add(heartbeatSlack)
+	s.mu.Lock()
+	if !want.After(s.alive) {
+		s.mu.Unlock()
+		return
+	}
+	s.alive = want.Add(heartbeatSlack)
+	ttl := s.alive.Sub(now)
+	s.mu.Unlock()
+	if err := s.led.Beat(s.loopCtx, s.opts.instance, ttl); err != nil && s.loopCtx.Err() == nil {
+		s.log.Warn("ledger: heartbeat", zap.Error(err))
+	}
 }

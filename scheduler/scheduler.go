@@ -71,6 +71,7 @@ type Scheduler struct {
 	counts  map[string]map[Outcome]uint64
 	beats   map[string]*heartbeat
 	freed   map[string]chan struct{} // see freedChan
+	alive   time.Time                // the ledger lists this instance until then
 
 	loopCtx    context.Context // ends when Stop begins: no new runs
 	stopLoops  context.CancelFunc
@@ -223,8 +224,8 @@ func (s *Scheduler) newEntry(name, spec string, h Handler, opts []ScheduleOption
 		o.attempts = 1
 	}
 	loc := time.UTC
-	if cs, ok := sched.(*cron.SpecSchedule); ok {
-		loc = cs.Location
+	if w, ok := sched.(wallClock); ok {
+		loc = w.Location()
 	}
 	return &entry{name: name, spec: spec, loc: loc, sched: sched, handler: h, o: o, skew: skew,
 		stop: func() {}}, nil
@@ -249,8 +250,14 @@ func (s *Scheduler) Start() error {
 			return err
 		}
 	}
-	s.state = stateRunning
 	s.loopCtx, s.stopLoops = context.WithCancel(context.Background())
+	if len(s.order) > 0 {
+		if err := s.subscribeLocked(); err != nil {
+			s.stopLoops()
+			return fmt.Errorf("scheduler: listen for run-now requests: %w", err)
+		}
+	}
+	s.state = stateRunning
 	s.runCtx, s.cancelRuns = context.WithCancelCause(context.Background())
 	for _, e := range s.order {
 		s.startLoop(e)
@@ -292,6 +299,12 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 		err = fmt.Errorf("scheduler: running handlers cancelled at the stop deadline: %w", ctx.Err())
 	}
 	s.cancelRuns(ErrStopped)
+	// Listed as alive no longer.
+	bctx, cancel := context.WithTimeout(context.Background(), registerTimeout)
+	defer cancel()
+	if berr := s.led.Beat(bctx, s.opts.instance, time.Nanosecond); berr != nil {
+		s.log.Warn("ledger: last heartbeat", zap.Error(berr))
+	}
 	s.log.Info("scheduler stopped", zap.String("instance", s.opts.instance))
 	return err
 }
@@ -337,6 +350,7 @@ func (s *Scheduler) loop(e *entry, b *busy) {
 	}
 	for !next.IsZero() {
 		if d := next.Sub(clock.Now()); d > 0 {
+			s.beat(next)
 			if b.sleep(d, e.ctx.Done(), nil) == wokeByStop {
 				return
 			}

@@ -38,6 +38,11 @@ func ParseSpecAt(spec string, loc *time.Location, now time.Time) (cron.Schedule,
 		if !hasTZ(spec) && loc != nil {
 			s.Location = loc
 		}
+		w := wallClock{spec: s}
+		if w.Next(now).IsZero() {
+			return nil, fmt.Errorf("%w %q: no tick in the five years after %v", ErrInvalidSpec, spec, now)
+		}
+		return w, nil
 	case cron.ConstantDelaySchedule:
 		// robfig's @every counts from whenever Next is called, so two
 		// instances started a moment apart would disagree on every tick.

@@ -45,6 +45,13 @@ func (s *Scheduler) claimAndRun(e *entry, tick time.Time, manual bool, b *busy) 
 	for {
 		freed := s.freedChan(e.name)
 		c, err := s.led.Claim(s.runCtx, req)
+		if errors.Is(err, ledger.ErrUnknownSchedule) {
+			// The ledger lost its data (a Redis restarted empty): tell
+			// it the schedule again.
+			if err = s.register(s.runCtx, e); err == nil {
+				c, err = s.led.Claim(s.runCtx, req)
+			}
+		}
 		if err != nil {
 			s.report(Report{Schedule: e.name, Tick: tick, Instance: s.opts.instance, Outcome: Failed,
 				Err: fmt.Errorf("claim tick: %w", err)})

@@ -96,7 +96,7 @@ func (r *record) waitCancel(t *testing.T) cancel {
 // holdLong, "long" (a handler that holds its lease until cancelled).
 func startInstance(t *testing.T, c *redis.Client, prefix, id string, rec *record, holdLong bool, observer *redis.Client) {
 	l := redislocks.New(c, prefix)
-	ports := &ctx.Ports{Locks: l, Clock: clockwork.NewRealClock(), Logger: zaptest.NewLogger(t)}
+	ports := &ctx.Ports{Locks: l, Ledger: redislocks.NewLedger(c, prefix), Clock: clockwork.NewRealClock(), Logger: zaptest.NewLogger(t)}
 	s := scheduler.New(ports, scheduler.WithInstanceID(id), scheduler.WithHook(rec))
 	if err := s.Add("fast", "* * * * * *", func(*ctx.Context) error {
 		time.Sleep(time.Millisecond) // the 1 ms job

@@ -304,7 +304,7 @@ func (l *Ledger) Runs(ctx context.Context, name string, limit int) ([]ledger.Rec
 // RequestRun implements ledger.Ledger.
 func (l *Ledger) RequestRun(ctx context.Context, name string) (ledger.Request, error) {
 	id := rand.Text()
-	msg := name + "\x00" + id
+	msg := name + "\x00" + id + "\x00"
 	res, err := l.run(ctx, ledgerRequestScript, name, "request", id, ledger.RequestTTL.Milliseconds(), ledger.MaxPendingRequests, l.channel(), msg)
 	if err != nil {
 		return ledger.Request{}, err
@@ -378,12 +378,14 @@ func (l *Ledger) Subscribe(ctx context.Context) (<-chan ledger.Request, error) {
 				if !ok {
 					return
 				}
-				name, id, found := strings.Cut(m.Payload, "\x00")
-				if !found {
+				name, rest, found := strings.Cut(m.Payload, "\x00")
+				id, ns, found2 := strings.Cut(rest, "\x00")
+				at, err := parseNanos(ns)
+				if !found || !found2 || err != nil {
 					continue
 				}
 				select {
-				case out <- ledger.Request{Schedule: name, ID: id}:
+				case out <- ledger.Request{Schedule: name, ID: id, At: at}:
 				default: // a slow subscriber falls back to PendingRequests
 				}
 			}

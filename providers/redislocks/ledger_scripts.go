@@ -177,7 +177,8 @@ return {1}
 // ledgerRequestScript stores a run-now request and publishes it, dropping
 // requests older than the request TTL first.
 //
-// ARGV 4..: id, request TTL ms, max pending, channel, message.
+// ARGV 4..: id, request TTL ms, max pending, channel, message (the
+// request time in ns is appended to it).
 // Reply {1} stored; {0, pending} too many.
 var ledgerRequestScript = redis.NewScript(ledgerPrelude + `
 local h = redis.call('HGETALL', KEYS[1])
@@ -193,7 +194,7 @@ for i = 1, #h, 2 do
 end
 if pending >= tonumber(ARGV[6]) then return {0, pending} end
 redis.call('HSET', KEYS[1], 'req:' .. ARGV[4], string.format('%.0f', now_ms))
-redis.call('PUBLISH', ARGV[7], ARGV[8])
+redis.call('PUBLISH', ARGV[7], ARGV[8] .. now_ns)
 return {1, now_ns}
 `)
 
