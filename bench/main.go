@@ -28,6 +28,7 @@ func main() {
 	rounds := flag.Int("rounds", 200, "hand-off rounds per run")
 	ticks := flag.Int("ticks", 60, "ticks per exactly-once run")
 	fleetSecs := flag.Int("fleet", 20, "seconds per scheduler-at-scale run (0 skips it)")
+	flag.IntVar(&fleetSchedules, "fleet-schedules", fleetSchedules, "schedules per instance in the scheduler-at-scale run")
 	note := flag.String("note", "", "conditions of the run, printed under the machine line")
 	out := flag.String("out", "", "write the markdown report here as well as to stdout")
 	flag.Parse()

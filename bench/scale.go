@@ -16,12 +16,12 @@ import (
 	"github.com/beignet-go/beignet/scheduler"
 )
 
-// Scheduler at scale: this many `@every 1s` schedules on each of
-// fleetInstances schedulers in one process, one Redis client each.
-const (
-	fleetSchedules = 5000
-	fleetInstances = 3
-)
+// Scheduler at scale: fleetSchedules `@every 1s` schedules (the
+// -fleet-schedules flag) on each of fleetInstances schedulers in one
+// process, one Redis client each.
+const fleetInstances = 3
+
+var fleetSchedules = 5000
 
 // fleetTally records every run's tick lag and how often each (schedule,
 // tick) ran.
