@@ -38,12 +38,16 @@ if token == 1 then
 	token = tonumber(t[1]) * 1000000 + tonumber(t[2])
 	redis.call('SET', KEYS[2], string.format('%d', token), 'PX', ARGV[3])
 end
-local f = {'owner', ARGV[1], 'token', string.format('%d', token), 'at', ARGV[4]}
-for i = 6, #ARGV, 2 do
-	f[#f + 1] = 'md:' .. ARGV[i]
-	f[#f + 1] = ARGV[i + 1]
+if #ARGV == 5 then
+	redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'token', string.format('%d', token), 'at', ARGV[4])
+else
+	local f = {'owner', ARGV[1], 'token', string.format('%d', token), 'at', ARGV[4]}
+	for i = 6, #ARGV, 2 do
+		f[#f + 1] = 'md:' .. ARGV[i]
+		f[#f + 1] = ARGV[i + 1]
+	end
+	redis.call('HSET', KEYS[1], unpack(f))
 end
-redis.call('HSET', KEYS[1], unpack(f))
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return {1, token}
 `)
