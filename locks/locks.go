@@ -63,7 +63,7 @@ type Lease interface {
 	Metadata() map[string]string
 	// ExpiresAt is the end of the holder's local trust window: the latest
 	// moment the holder may still assume it owns the key. It lies a safety
-	// margin before the backend's expiry.
+	// margin before the backend's expiry. Release ends the window at once.
 	ExpiresAt() time.Time
 	// Renew extends the lease by ttl (0: the lease's own TTL). It reports
 	// false with a nil error once the lease has expired, been released or
@@ -71,7 +71,10 @@ type Lease interface {
 	// confirmed. It never revives an expired lease.
 	Renew(ctx context.Context, ttl time.Duration) (bool, error)
 	// Release gives the key up. It is idempotent and never disturbs a
-	// holder that acquired the key after this lease expired.
+	// holder that acquired the key after this lease expired. From the
+	// moment it is called the holder stops trusting the lease (ExpiresAt
+	// is no later than then) and Renew reports false, even if a renewal
+	// running at the same time reached the backend first.
 	Release(ctx context.Context) error
 }
 

@@ -276,11 +276,15 @@ func (l *memLease) Renew(ctx context.Context, ttl time.Duration) (bool, error) {
 	return true, nil
 }
 
-// Release implements Lease.
+// Release implements Lease. The trust window ends with it: the key may be
+// someone else's the moment it returns.
 func (l *memLease) Release(context.Context) error {
 	m := l.m
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if now := m.clock.Now(); now.Before(l.trustEnd) {
+		l.trustEnd = now
+	}
 	if m.held[l.key] == l {
 		m.dropLocked(l.key)
 	}

@@ -22,6 +22,11 @@ import (
 // key and returns ErrLeaseLost. However fn ends (return, panic or
 // runtime.Goexit), renewals stop and the key is released.
 func RunWithLease(ctx context.Context, clock clockwork.Clock, l Locks, key string, opts Options, fn func(ctx context.Context, lease Lease) error) (err error) {
+	if fn == nil {
+		// Checked before acquiring: calling a nil fn would panic with
+		// the key held.
+		return fmt.Errorf("%w: WithLease %q: fn is nil", ErrInvalid, key)
+	}
 	res, err := l.Acquire(ctx, key, opts)
 	if err != nil {
 		return err

@@ -28,6 +28,10 @@ type Lease struct {
 	mu       sync.Mutex
 	trustEnd time.Time
 	lost     Loss
+	// released is set when Release is called: from then on the holder
+	// trusts nothing, whatever a renewal that was already in flight
+	// answers.
+	released bool
 }
 
 // Loss says why a lease is no longer held, as far as this holder has seen.
@@ -102,6 +106,11 @@ func (s *Lease) Renew(ctx context.Context, ttl time.Duration) (bool, error) {
 	if err := checkMinTTL(ttl); err != nil {
 		return false, err
 	}
+	if s.isReleased() {
+		// A Release that failed may have left the key in Redis; renewing
+		// it would bring back a lease its holder gave up.
+		return false, nil
+	}
 	select {
 	case s.renewing <- struct{}{}:
 	case <-ctx.Done():
@@ -126,14 +135,33 @@ func (s *Lease) Renew(ctx context.Context, ttl time.Duration) (bool, error) {
 		return false, nil
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.released {
+		// Redis applied this renewal before a concurrent Release: the
+		// key is gone now, and must not be trusted again.
+		return false, nil
+	}
 	s.trustEnd = locks.TrustWindowEnd(sentAt, ttl)
-	s.mu.Unlock()
 	return true, nil
 }
 
+func (s *Lease) isReleased() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.released
+}
+
 // Release implements locks.Lease. Releasing a lease that expired, or that
-// someone else now holds, changes nothing in Redis.
+// someone else now holds, changes nothing in Redis. The holder stops
+// trusting the lease before the request is sent, since Redis may hand the
+// key to someone else as soon as it arrives.
 func (s *Lease) Release(ctx context.Context) error {
+	s.mu.Lock()
+	s.released = true
+	if now := s.l.clock.Now(); now.Before(s.trustEnd) {
+		s.trustEnd = now
+	}
+	s.mu.Unlock()
 	code, err := s.l.release(ctx, s.keys, s.owner)
 	if err != nil {
 		return fmt.Errorf("redislocks: release %q: %w", s.key, err)
