@@ -30,20 +30,21 @@ func (w wallClock) Next(t time.Time) time.Time {
 			return n
 		}
 		start, _ := n.In(w.spec.Location).ZoneBounds()
-		if start.IsZero() || !start.After(t) {
-			return n // no transition between t and n
+		if start.IsZero() {
+			return n
 		}
 		_, before := start.Add(-time.Nanosecond).In(w.spec.Location).Zone()
 		_, after := start.In(w.spec.Location).Zone()
 		shift := time.Duration(after-before) * time.Second
 		switch {
-		case shift > 0 && w.inGap(start, before, shift):
-			// Spring: a tick's wall-clock time did not exist.
-			return start
 		case shift < 0 && n.Before(start.Add(-shift)):
 			// Autumn: n's wall-clock time already occurred an hour ago.
 			t = n
 			continue
+		case shift > 0 && start.After(t) && w.inGap(start, before, shift):
+			// Spring: a tick's wall-clock time between t and n did not
+			// exist.
+			return start
 		}
 		return n
 	}

@@ -19,18 +19,13 @@ import (
 // onLedgers runs fn once on the in-memory ledger and once on the Redis
 // ledger (real server, the adapter on the test's fake clock).
 func onLedgers(t *testing.T, fn func(t *testing.T, tp *beignettest.TestPorts)) {
-	t.Run("memory", func(t *testing.T) {
-		fn(t, beignettest.CreateTestPorts(t, beignettest.StartAt(durableStart)))
-	})
-	t.Run("redis", func(t *testing.T) {
-		if testing.Short() {
-			t.Skip("needs Redis")
-		}
-		tp := beignettest.CreateTestPorts(t, beignettest.StartAt(durableStart))
-		c := redistest.SharedClient(t)
-		tp.Ports.Ledger = redislocks.NewLedger(c, redistest.UniquePrefix(t, c), ledger.WithClock(tp.Clock))
-		fn(t, tp)
-	})
+	onLedgersAt(t, durableStart, fn)
+}
+
+// useRedisLedger puts tp on a Redis ledger under a prefix of the test's.
+func useRedisLedger(t *testing.T, tp *beignettest.TestPorts) {
+	c := redistest.SharedClient(t)
+	tp.Ports.Ledger = redislocks.NewLedger(c, redistest.UniquePrefix(t, c), ledger.WithClock(tp.Clock))
 }
 
 var durableStart = time.Date(2026, 12, 1, 0, 0, 30, 0, time.UTC)
