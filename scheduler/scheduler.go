@@ -4,11 +4,13 @@
 //
 // A run is identified by schedule name plus scheduled tick, computed from the
 // spec rather than read from the wall clock, so every instance agrees on it.
-// The first instance to reach a tick claims it with a lease on
-// "schedule:<name>:tick:<tick>" that outlives the skew window and is never
-// released; every other instance finds it held and does nothing. The run
-// itself holds "schedule:<name>" while the handler runs, which enforces the
-// overlap policy fleet-wide and gives the handler a fencing token.
+// The first instance to reach a tick claims it in the fleet's ledger
+// (Ports.Ledger) and holds the claim while the run goes on; every other
+// instance finds it held, or the tick done, and only watches, to take the
+// tick over as the next attempt if the winner dies. The run itself holds
+// "schedule:<name>" in Ports.Locks, which enforces the overlap policy
+// fleet-wide and gives the handler a fencing token. The ledger records every
+// run, and carries the fleet-wide controls: Pause, Resume, RunNow.
 //
 // Time comes only from Ports.Clock, so a fake clock's Advance drives runs in
 // tests.

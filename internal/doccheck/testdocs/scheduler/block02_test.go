@@ -4,26 +4,20 @@ package docs
 
 import (
 	"context"
-	"github.com/beignet-go/beignet/beignettest"
+	"fmt"
 	"github.com/beignet-go/beignet/scheduler"
-	"testing"
 	"time"
 )
 
-func TestDailyReport(t *testing.T) {
-	start := time.Date(2026, 12, 1, 6, 59, 0, 0, time.UTC)
-	tp := beignettest.CreateTestPorts(t, beignettest.StartAt(start))
-	s := scheduler.New(tp.Ports, scheduler.WithLocation(time.UTC))
-	if err := s.Add("daily-report", "0 7 * * *", RunDailyReport); err != nil {
-		t.Fatal(err)
+// PrintHistory prints the last ten runs of a schedule, from any instance.
+func PrintHistory(c context.Context, s *scheduler.Scheduler, name string) error {
+	runs, err := s.Runs(c, name, 10)
+	if err != nil {
+		return err // errors.Is(err, scheduler.ErrUnknownSchedule) for a bad name
 	}
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
+	for _, r := range runs {
+		fmt.Printf("%s attempt %d on %s: %s (token %d) %s\n",
+			r.Tick.Format(time.RFC3339), r.Attempt, r.Instance, r.Outcome, r.FencingToken, r.Err)
 	}
-	t.Cleanup(func() { _ = s.Stop(context.Background()) })
-
-	tp.Advance(25 * time.Hour) // 07:00 today and tomorrow, both finished
-	if got := s.Counts("daily-report"); got[scheduler.Ran] != 2 || len(got) != 1 {
-		t.Fatalf("outcomes %v, want 2 ran and nothing else", got)
-	}
+	return nil
 }
