@@ -1,8 +1,15 @@
 # Two commands matter to a newcomer: `make run` and `make test`.
 GO        ?= go
 STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOVULNCHECK = $(GO) run golang.org/x/vuln/cmd/govulncheck@v1.9.0
+# govulncheck reads the Go vulnerability database from vuln.go.dev, which
+# sandboxes often cannot reach. The same database is built here from the
+# golang.org/x/vulndb module (its data/osv reports) that the Go module proxy
+# serves, with that module's own indexdb command. VULNDB_VERSION=latest
+# resolves to the newest; each resolved version is built once into .cache/.
+VULNDB_VERSION ?= latest
 
-.PHONY: run test services lint bench bench-compare demo
+.PHONY: run test services lint tidy fmt vuln bench bench-compare demo
 
 ## run: the example app on in-memory defaults (no servers needed)
 run:
@@ -24,11 +31,34 @@ test: services
 services:
 	@./scripts/services.sh
 
-## lint: go vet plus staticcheck
-lint:
+## lint: tidy modules, gofmt, go vet, staticcheck and govulncheck, in both modules
+lint: tidy fmt
 	$(GO) vet ./...
 	$(STATICCHECK) ./...
 	cd bench && $(GO) vet ./... && $(STATICCHECK) ./...
+	$(MAKE) vuln
+
+## tidy: fail if go.mod or go.sum of either module is not what go mod tidy leaves
+tidy:
+	$(GO) mod tidy -diff
+	cd bench && $(GO) mod tidy -diff
+
+## fmt: fail if a file is not gofmt-formatted
+fmt:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
+
+## vuln: govulncheck both modules against a vulnerability database built from the module proxy
+vuln:
+	@set -e; \
+	ver=$$(cd / && $(GO) list -m -f '{{.Version}}' golang.org/x/vulndb@$(VULNDB_VERSION)); \
+	db=$(CURDIR)/.cache/vulndb/$$ver; \
+	if [ ! -f $$db/index/db.json ]; then \
+		echo "vuln: building the vulnerability database from golang.org/x/vulndb@$$ver"; \
+		src=$$(cd / && $(GO) mod download -json golang.org/x/vulndb@$$ver | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p'); \
+		rm -rf $$db.tmp && (cd / && $(GO) run golang.org/x/vulndb/cmd/indexdb@$$ver -vulns $$src/data/osv -out $$db.tmp) && mv $$db.tmp $$db; \
+	fi; \
+	$(GOVULNCHECK) -db file://$$db ./...; \
+	cd bench && $(GOVULNCHECK) -db file://$$db ./...
 
 ## bench: the benchmarks of every package
 bench: services
