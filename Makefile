@@ -64,7 +64,7 @@ vuln:
 bench: services
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-## demo: 3 instances of the example on one Redis for ~20 s; prints who ran each tick
+## demo: 3 instances of the example on one private Redis for ~20 s; prints who ran each tick
 demo: services
 	$(GO) run ./examples/daily-report/demo -for 20s
 

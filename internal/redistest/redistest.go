@@ -67,6 +67,13 @@ func (s *Server) start() {
 	s.proc = proc
 }
 
+// Run starts a redis-server without persistence on port, with dir for its
+// files, and waits until it accepts connections; the caller stops it. It is
+// for programs, such as the demo, that need a throwaway Redis outside a test.
+func Run(port int, dir string, extra ...string) (*testserver.Process, error) {
+	return startRedis(port, dir, extra...)
+}
+
 // startRedis runs redis-server on port, with dir for its files, and waits
 // until it accepts connections.
 func startRedis(port int, dir string, extra ...string) (*testserver.Process, error) {

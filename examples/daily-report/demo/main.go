@@ -23,12 +23,15 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
+
+	"github.com/beignet-go/beignet/internal/redistest"
+	"github.com/beignet-go/beignet/internal/testserver"
 )
 
 func main() {
 	instances := flag.Int("instances", 3, "how many instances to run")
 	dur := flag.Duration("for", 20*time.Second, "how long to run them")
-	redisURL := flag.String("redis", "redis://127.0.0.1:6379/0", "Redis they share")
+	redisURL := flag.String("redis", "", "Redis they share (default: a private redis-server the demo starts, on a free port)")
 	flag.Parse()
 	if err := run(*instances, *dur, *redisURL); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
@@ -52,6 +55,19 @@ func run(n int, dur time.Duration, redisURL string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	if redisURL == "" {
+		port, err := testserver.FreePort()
+		if err != nil {
+			return err
+		}
+		srv, err := redistest.Run(port, dir)
+		if err != nil {
+			return err
+		}
+		defer srv.Stop(syscall.SIGKILL)
+		redisURL = fmt.Sprintf("redis://127.0.0.1:%d/0", port)
+		fmt.Printf("demo: a private redis-server on 127.0.0.1:%d\n", port)
+	}
 	bin := filepath.Join(dir, "daily-report")
 	build := exec.Command("go", "build", "-o", bin, "./examples/daily-report")
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
