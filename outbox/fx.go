@@ -119,13 +119,8 @@ func PostgresProvider(opts PostgresOptions) fx.Option {
 }
 
 func providePostgres(lc fx.Lifecycle, o PostgresOptions, getenv func(string) string) (*Postgres, error) {
-	store, err := o.open(getenv)
+	store, attempts, err := o.open(getenv)
 	if err != nil {
-		return nil, err
-	}
-	attempts, err := o.connectAttempts(getenv)
-	if err != nil {
-		store.Close()
 		return nil, err
 	}
 	lc.Append(fx.Hook{
@@ -150,7 +145,11 @@ func providePostgres(lc fx.Lifecycle, o PostgresOptions, getenv func(string) str
 // open builds the store the options describe (options, then the
 // environment, then the defaults). A pool it opens itself is closed by the
 // store's Close. It does not connect.
-func (o PostgresOptions) open(getenv func(string) string) (*Postgres, error) {
+func (o PostgresOptions) open(getenv func(string) string) (store *Postgres, connectAttempts int, err error) {
+	attempts, err := o.connectAttempts(getenv)
+	if err != nil {
+		return nil, 0, err
+	}
 	pool, owned := o.Pool, false
 	if pool == nil {
 		url, name := o.URL, "PostgresOptions.URL"
@@ -161,15 +160,15 @@ func (o PostgresOptions) open(getenv func(string) string) (*Postgres, error) {
 			url, name = getenv(EnvDatabaseURL), EnvDatabaseURL
 		}
 		if url == "" {
-			return nil, fmt.Errorf("%w: set %s or %s (or pass a Pool)", ErrConfig, EnvOutboxDatabaseURL, EnvDatabaseURL)
+			return nil, 0, fmt.Errorf("%w: set %s or %s (or pass a Pool)", ErrConfig, EnvOutboxDatabaseURL, EnvDatabaseURL)
 		}
 		cfg, err := pgxpool.ParseConfig(url)
 		if err != nil {
 			// pgx masks any password in its parse errors.
-			return nil, fmt.Errorf("%w: %s: %v", ErrConfig, name, err)
+			return nil, 0, fmt.Errorf("%w: %s: %v", ErrConfig, name, err)
 		}
 		if pool, err = pgxpool.NewWithConfig(context.Background(), cfg); err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrConfig, name, err)
+			return nil, 0, fmt.Errorf("%w: %s: %v", ErrConfig, name, err)
 		}
 		owned = true
 	}
@@ -184,15 +183,15 @@ func (o PostgresOptions) open(getenv func(string) string) (*Postgres, error) {
 	if o.MaxPayload > 0 {
 		opts = append(opts, PostgresMaxPayload(o.MaxPayload))
 	}
-	store, err := NewPostgres(pool, opts...)
+	store, err = NewPostgres(pool, opts...)
 	if err != nil {
 		if owned {
 			pool.Close()
 		}
-		return nil, err
+		return nil, 0, err
 	}
 	store.ownsPool = owned
-	return store, nil
+	return store, attempts, nil
 }
 
 // ping says, naming the server, when the database cannot be reached.
@@ -253,13 +252,8 @@ func OpenPostgres(c context.Context, opts PostgresOptions) (*Postgres, error) {
 }
 
 func openPostgres(c context.Context, opts PostgresOptions, getenv func(string) string) (*Postgres, error) {
-	store, err := opts.open(getenv)
+	store, attempts, err := opts.open(getenv)
 	if err != nil {
-		return nil, err
-	}
-	attempts, err := opts.connectAttempts(getenv)
-	if err != nil {
-		store.Close()
 		return nil, err
 	}
 	if err := store.ping(c, attempts); err != nil {

@@ -143,6 +143,16 @@ func envInt(getenv func(string) string, name string, def int) (int, error) {
 
 // client returns the configured client, or a new one that the caller owns
 // (closes).
+// open resolves opts and returns them with the client they name, which the
+// caller closes when owned.
+func (opts Options) open(getenv func(string) string) (o Options, client redis.UniversalClient, owned bool, err error) {
+	if o, err = opts.resolve(getenv); err != nil {
+		return o, nil, false, err
+	}
+	client, owned, err = o.client()
+	return o, client, owned, err
+}
+
 func (o Options) client() (client redis.UniversalClient, owned bool, err error) {
 	if o.Client != nil {
 		return o.Client, false, nil

@@ -17,11 +17,7 @@ func Connect(c context.Context, opts Options) (*Locks, *ctx.RedisLocks, error) {
 }
 
 func connectWith(c context.Context, opts Options, getenv func(string) string) (*Locks, *ctx.RedisLocks, error) {
-	o, err := opts.resolve(getenv)
-	if err != nil {
-		return nil, nil, err
-	}
-	client, owned, err := o.client()
+	o, client, owned, err := opts.open(getenv)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -50,11 +50,7 @@ func provideLedger(lc fx.Lifecycle, clock clockwork.Clock, rl *ctx.RedisLocks) l
 }
 
 func provide(lc fx.Lifecycle, clock clockwork.Clock, log *zap.Logger, opts Options, getenv func(string) string) (locks.Locks, *ctx.RedisLocks, error) {
-	o, err := opts.resolve(getenv)
-	if err != nil {
-		return nil, nil, err
-	}
-	client, owned, err := o.client()
+	o, client, owned, err := opts.open(getenv)
 	if err != nil {
 		return nil, nil, err
 	}
