@@ -229,7 +229,7 @@ func (s *Scheduler) attempt(e *entry, lctx context.Context, req ledger.ClaimRequ
 	rec := RunRecord{Schedule: e.name, Tick: req.Tick, Manual: req.Manual, Attempt: attempt, Instance: s.opts.instance,
 		FencingToken: lease.FencingToken(), Outcome: Running, Started: start}
 	s.putRecord(rec)
-	rctx, span := s.startSpan(lctx, e.name, req.Tick, start)
+	rctx, span := s.startSpan(lctx, e.name, req.Tick, attempt, start)
 	outcome, err := s.call(e, rctx, Run{Schedule: e.name, Tick: req.Tick, Lease: lease, Instance: s.opts.instance,
 		Attempt: attempt, Manual: req.Manual})
 	if outcome == LeaseLost {

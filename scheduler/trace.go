@@ -42,7 +42,7 @@ func newTracer(tp trace.TracerProvider) trace.Tracer {
 
 // startSpan opens the run's span; the handler's ctx descends from the
 // returned ctx, so the handler's own spans are its children.
-func (s *Scheduler) startSpan(c context.Context, name string, tick, start time.Time) (context.Context, trace.Span) {
+func (s *Scheduler) startSpan(c context.Context, name string, tick time.Time, attempt int, start time.Time) (context.Context, trace.Span) {
 	c, span := s.tracer.Start(c, SpanName, trace.WithTimestamp(start))
 	if span.IsRecording() {
 		// Attributes are built only for a recording span: without an SDK
@@ -51,6 +51,7 @@ func (s *Scheduler) startSpan(c context.Context, name string, tick, start time.T
 			AttrSchedule.String(name),
 			AttrTick.String(tick.UTC().Format(time.RFC3339Nano)),
 			AttrInstance.String(s.opts.instance),
+			AttrAttempt.Int(attempt),
 		)
 	}
 	return c, span

@@ -2,6 +2,7 @@ package scheduler_test
 
 import (
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -72,6 +73,7 @@ func TestRunSpans(t *testing.T) {
 		}
 		check(scheduler.AttrTick, attribute.StringValue(tick.Format(time.RFC3339Nano)))
 		check(scheduler.AttrInstance, attribute.StringValue("i-1"))
+		check(scheduler.AttrAttempt, attribute.IntValue(1))
 		check(scheduler.AttrOutcome, attribute.StringValue(string(want)))
 		check(scheduler.AttrFencingToken, attribute.Int64Value(int64(tokens[name])))
 		if tokens[name] == 0 {
@@ -110,5 +112,34 @@ func TestRunWithoutTracing(t *testing.T) {
 	rec.waitFor(t, "the run", func(r []scheduler.Report) bool { return count(r, scheduler.Ran) == 1 })
 	if <-recording {
 		t.Error("a span is recording with no SDK installed")
+	}
+}
+
+// A retried tick has one span per attempt, numbered by the attempt
+// attribute.
+func TestRetrySpansCarryTheAttempt(t *testing.T) {
+	tp := newPorts(t)
+	exp := tracetest.NewInMemoryExporter()
+	provider := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	rec := newRecorder()
+	s := scheduler.New(tp.Ports, scheduler.WithLocation(time.UTC), scheduler.WithHook(rec), scheduler.WithTracerProvider(provider))
+	var tries atomic.Int64
+	mustAdd(t, s, "flaky", "* * * * *", func(*ctx.Context) error {
+		if tries.Add(1) == 1 {
+			return errors.New("first try fails")
+		}
+		return nil
+	}, scheduler.Retry(2, time.Second, time.Second))
+	start(t, s)
+	tp.Advance(31 * time.Second)
+	rec.waitFor(t, "the retry", func(r []scheduler.Report) bool { return count(r, scheduler.Ran) == 1 })
+	var attempts []int64
+	for _, sp := range exp.GetSpans() {
+		set := attribute.NewSet(sp.Attributes...)
+		v, _ := set.Value(scheduler.AttrAttempt)
+		attempts = append(attempts, v.AsInt64())
+	}
+	if len(attempts) != 2 || attempts[0] != 1 || attempts[1] != 2 {
+		t.Errorf("span attempts %v, want [1 2]", attempts)
 	}
 }
