@@ -69,5 +69,6 @@ demo: services
 	$(GO) run ./examples/daily-report/demo -for 20s
 
 ## bench-compare: Beignet vs redsync, redislock, bare go-redis and gocron v2; rewrites docs/benchmarks.md
+## (BENCH_NOTE="..." records the run's conditions in the page)
 bench-compare: services
-	cd bench && $(GO) run . -out ../docs/benchmarks.md
+	cd bench && $(GO) run . -out ../docs/benchmarks.md -note "$(BENCH_NOTE)"
