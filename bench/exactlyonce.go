@@ -101,7 +101,7 @@ func measureExactlyOnce(r *results, addr string, runs, ticks int) error {
 
 func startOurs(addr, prefix string, off time.Duration, t *tally) (func(), error) {
 	c := newClient(addr, 4)
-	ports := &ctx.Ports{Locks: redislocks.New(c, prefix), Clock: shifted{clockwork.NewRealClock(), off}, Logger: zap.NewNop()}
+	ports := &ctx.Ports{Locks: redislocks.New(c, prefix), Ledger: redislocks.NewLedger(c, prefix), Clock: shifted{clockwork.NewRealClock(), off}, Logger: zap.NewNop()}
 	s := scheduler.New(ports)
 	err := s.Add("every-second", "* * * * * *", func(c *ctx.Context) error {
 		run, _ := scheduler.RunFrom(c)

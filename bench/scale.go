@@ -52,7 +52,7 @@ func measureFleet(r *results, addr string, runs, secs int) error {
 		var stops []func()
 		for i := 0; i < fleetInstances; i++ {
 			c := newClient(addr, 10)
-			s := scheduler.New(&ctx.Ports{Locks: redislocks.New(c, prefix), Clock: clockwork.NewRealClock(), Logger: zap.NewNop()})
+			s := scheduler.New(&ctx.Ports{Locks: redislocks.New(c, prefix), Ledger: redislocks.NewLedger(c, prefix), Clock: clockwork.NewRealClock(), Logger: zap.NewNop()})
 			for n := 0; n < fleetSchedules; n++ {
 				name := "s" + strconv.Itoa(n)
 				err := s.Add(name, "@every 1s", func(c *ctx.Context) error {
