@@ -5,6 +5,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/beignet-go/beignet/beignettest"
 	"github.com/beignet-go/beignet/ctx"
 	"github.com/beignet-go/beignet/locks"
+	"github.com/beignet-go/beignet/outbox"
 	"github.com/beignet-go/beignet/scheduler"
 )
 
@@ -270,5 +272,44 @@ func TestAdvanceSurvivesGoexit(t *testing.T) {
 	}
 	if got := rec.all(); len(got) != 2 {
 		t.Fatalf("%d reports, want 2: %+v", len(got), got)
+	}
+}
+
+// A drain woken by a commit runs on its own goroutine, which Advance(0)
+// may not see yet; Advance by the drain's interval steps through its timer,
+// so the message is published when Advance returns, every time.
+func TestAdvanceByTheIntervalPublishesACommit(t *testing.T) {
+	tp := beignettest.CreateTestPorts(t)
+	store := outbox.NewMemory(outbox.MemoryClock(tp.Clock))
+	var published atomic.Int64
+	d, err := outbox.NewDrainer("events", store, outbox.PublisherFunc(func(context.Context, outbox.Message) error {
+		published.Add(1)
+		return nil
+	}), tp.Clock, tp.Ports.Logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wake, unsubscribe := store.Subscribe()
+	t.Cleanup(unsubscribe)
+	s := scheduler.New(tp.Ports)
+	if err := s.AddTask(d.Task(wake)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Stop(context.Background()) })
+	for i := range int64(5) {
+		tx := store.Begin()
+		if err := store.Enqueue(t.Context(), tx, outbox.Message{Topic: "report.ready"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		tp.Advance(outbox.DefaultInterval)
+		if got := published.Load(); got != i+1 {
+			t.Fatalf("after commit %d and Advance(%v): %d published", i+1, outbox.DefaultInterval, got)
+		}
 	}
 }
