@@ -3,6 +3,7 @@ package locks_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -46,5 +47,43 @@ func TestWithLeaseNilFn(t *testing.T) {
 	}
 	if _, held, _ := m.Inspect(context.Background(), "k"); held {
 		t.Fatal("key still held after WithLease(nil fn)")
+	}
+}
+
+type strictLocks struct{ locks.Locks }
+
+func (strictLocks) ValidateTTL(ttl time.Duration) error {
+	if ttl < time.Second {
+		return fmt.Errorf("%w: ttl %v under 1s", locks.ErrInvalidTTL, ttl)
+	}
+	return nil
+}
+
+type decorated struct{ locks.Locks }
+
+func (d decorated) Unwrap() locks.Locks { return d.Locks }
+
+// ValidateTTLFor asks the adapter, also through a decorator (metrics wraps
+// the port), and still applies the port's own bounds.
+func TestValidateTTLForAsksTheAdapter(t *testing.T) {
+	strict := strictLocks{locks.NewMemory()}
+	cases := []struct {
+		l    locks.Locks
+		ttl  time.Duration
+		fail bool
+	}{
+		{strict, time.Millisecond, true},
+		{decorated{decorated{strict}}, time.Millisecond, true},
+		{decorated{strict}, time.Second, false},
+		{locks.NewMemory(), time.Millisecond, false},
+		{decorated{locks.NewMemory()}, locks.MaxTTL + 1, true},
+		{nil, -1, true},
+		{nil, time.Second, false},
+	}
+	for _, c := range cases {
+		err := locks.ValidateTTLFor(c.l, c.ttl)
+		if c.fail != (err != nil) || (err != nil && !errors.Is(err, locks.ErrInvalidTTL)) {
+			t.Errorf("ValidateTTLFor(%T, %v) = %v, want failure %v wrapping ErrInvalidTTL", c.l, c.ttl, err, c.fail)
+		}
 	}
 }

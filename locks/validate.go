@@ -80,3 +80,33 @@ func Validate(key string, o Options) error {
 	}
 	return nil
 }
+
+// TTLValidator is implemented by adapters that accept fewer TTLs than
+// ValidateTTL does (Redis refuses TTLs under its safety margins), so that
+// code which stores a TTL for later (a schedule's lease) can refuse it once,
+// up front, instead of on every use.
+type TTLValidator interface {
+	// ValidateTTL reports why ttl cannot be used as a lease TTL on this
+	// backend, or nil. Its errors wrap ErrInvalidTTL.
+	ValidateTTL(ttl time.Duration) error
+}
+
+// ValidateTTLFor checks ttl with ValidateTTL and then with l's own bounds,
+// if l (or an adapter it decorates, found through an Unwrap() Locks method)
+// is a TTLValidator.
+func ValidateTTLFor(l Locks, ttl time.Duration) error {
+	if err := ValidateTTL(ttl); err != nil {
+		return err
+	}
+	for l != nil {
+		if v, ok := l.(TTLValidator); ok {
+			return v.ValidateTTL(ttl)
+		}
+		u, ok := l.(interface{ Unwrap() Locks })
+		if !ok {
+			return nil
+		}
+		l = u.Unwrap()
+	}
+	return nil
+}

@@ -204,7 +204,7 @@ func (s *Scheduler) newEntry(name, spec string, h Handler, opts []ScheduleOption
 		f(&o)
 	}
 	interval := minInterval(sched, now)
-	if err := locks.ValidateTTL(o.ttl); err != nil {
+	if err := locks.ValidateTTLFor(s.ports.Locks, o.ttl); err != nil {
 		// The backend would refuse it on every tick; say so once, here.
 		return nil, fmt.Errorf("%w: schedule %q: lease TTL: %w", ErrInvalidOption, name, err)
 	}

@@ -65,6 +65,10 @@ func (s *Scheduler) AddTask(t Task) error {
 	if t.TTL == 0 {
 		t.TTL = DefaultLeaseTTL
 	}
+	if err := locks.ValidateTTLFor(s.ports.Locks, t.TTL); err != nil {
+		// The backend would refuse it on every pass; say so once, here.
+		return fmt.Errorf("%w: task %q: %w", ErrInvalidOption, t.Name, err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// Schedules and tasks share one namespace: they share Counts and

@@ -96,8 +96,9 @@ func New(client redis.UniversalClient, prefix string, opts ...Option) *Locks {
 var prefixEscaper = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D", "|", "%7C", "#", "%23")
 
 var (
-	_ locks.Locks     = (*Locks)(nil)
-	_ locks.Inspector = (*Locks)(nil)
+	_ locks.Locks        = (*Locks)(nil)
+	_ locks.Inspector    = (*Locks)(nil)
+	_ locks.TTLValidator = (*Locks)(nil)
 )
 
 // String names the backend in startup logs.
@@ -241,6 +242,15 @@ func (a *attempt) abandon(ctx context.Context) {
 // or ownerOther.
 func (l *Locks) release(ctx context.Context, k keys, owner string) (int64, error) {
 	return l.batch.run(ctx, releaseScript, []string{k.lease, k.channel}, owner).Int64()
+}
+
+// ValidateTTL implements locks.TTLValidator: a TTL must pass
+// locks.ValidateTTL and be at least MinTTL.
+func (l *Locks) ValidateTTL(ttl time.Duration) error {
+	if err := locks.ValidateTTL(ttl); err != nil {
+		return err
+	}
+	return checkMinTTL(ttl)
 }
 
 // checkMinTTL rejects a TTL whose trust window would be too thin to use.
