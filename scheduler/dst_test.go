@@ -116,4 +116,3 @@ func onLedgersAt(t *testing.T, start time.Time, fn func(t *testing.T, tp *beigne
 		fn(t, tp)
 	})
 }
-

@@ -19,13 +19,6 @@ const (
 	MinSkewTolerance = 100 * time.Millisecond
 	// DefaultLeaseTTL is the TTL of a run's lease, renewed while it runs.
 	DefaultLeaseTTL = 30 * time.Second
-
-	// claimSlack is added to a tick claim's lifetime on top of the interval,
-	// the skew either way and the jitter. It covers what those leave out
-	// (the claim's own round trip, a wake-up that comes late), so that a
-	// claim taken at the very end of the window still outlives every other
-	// instance's chance to reach the same tick.
-	claimSlack = time.Second
 )
 
 type options struct {

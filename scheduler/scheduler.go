@@ -394,10 +394,10 @@ func (s *Scheduler) missed(e *entry, tick, now time.Time) {
 	})
 }
 
-// MaxNameBytes is the longest schedule name Add accepts: the longest key
-// the scheduler derives from a name, a tick's claim
-// "schedule:<name>:tick:<RFC 3339 tick with nanoseconds>", must stay within
-// locks.MaxKeyBytes.
+// MaxNameBytes is the longest schedule name Add accepts. It is the bound
+// of the per-tick claim key "schedule:<name>:tick:<RFC 3339 tick>" that
+// ticks were once claimed under, kept so that every name valid then stays
+// valid; ticks are now claimed in the ledger, whose names may be longer.
 const MaxNameBytes = locks.MaxKeyBytes - len("schedule:") - len(":tick:") - len(longestTick)
 
 // longestTick is the longest tick claimKey writes (a four-digit year, every

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -203,21 +202,4 @@ func (w *worker) kill() {
 	_ = w.cmd.Process.Signal(syscall.SIGCONT)
 	_ = w.cmd.Process.Kill()
 	<-w.done
-}
-
-// merged fans the events of several workers into one channel.
-func merged(ws ...*worker) <-chan event {
-	out := make(chan event, 1000)
-	var wg sync.WaitGroup
-	for _, w := range ws {
-		wg.Add(1)
-		go func(w *worker) {
-			defer wg.Done()
-			for e := range w.events {
-				out <- e
-			}
-		}(w)
-	}
-	go func() { wg.Wait(); close(out) }()
-	return out
 }

@@ -50,6 +50,7 @@ func TestTakeoverAfterSIGKILL(t *testing.T) {
 	spawn()
 
 	killedAt := map[time.Time]time.Time{}
+	killedToken := map[time.Time]uint64{}
 	var latencies []time.Duration
 	var ticks []time.Time
 	deadline := time.After(time.Duration(rounds+6) * every)
@@ -64,12 +65,16 @@ func TestTakeoverAfterSIGKILL(t *testing.T) {
 				// Mid-run: the handler has just started its 800 ms of work.
 				workers[e.Instance].signal(syscall.SIGKILL)
 				killedAt[e.Tick] = time.Now()
+				killedToken[e.Tick] = e.Token
 				ticks = append(ticks, e.Tick)
 				delete(workers, e.Instance)
 				spawn()
 			case e.Attempt > 1:
 				if k, ok := killedAt[e.Tick]; ok {
 					latencies = append(latencies, time.Since(k))
+					if e.Token <= killedToken[e.Tick] {
+						t.Errorf("tick %v taken over with token %d, not above the killed run's %d", e.Tick, e.Token, killedToken[e.Tick])
+					}
 				}
 			}
 		case <-deadline:
