@@ -172,17 +172,27 @@ func cmpString(a, b string) int {
 }
 
 // Schedule implements Ledger.
-func (m *Memory) Schedule(ctx context.Context, name string) (Schedule, error) {
+func (m *Memory) Schedule(ctx context.Context, name string) (v Schedule, err error) {
+	err = m.locked(ctx, name, func(s *memSchedule, now time.Time) error {
+		v = m.viewLocked(s, now)
+		return nil
+	})
+	return v, err
+}
+
+// locked runs fn on name's state under m.mu, once ctx and the name have
+// been checked.
+func (m *Memory) locked(ctx context.Context, name string, fn func(s *memSchedule, now time.Time) error) error {
 	if err := ctx.Err(); err != nil {
-		return Schedule{}, err
+		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s, err := m.get(name)
 	if err != nil {
-		return Schedule{}, err
+		return err
 	}
-	return m.viewLocked(s, m.clock.Now()), nil
+	return fn(s, m.clock.Now())
 }
 
 func (m *Memory) viewLocked(s *memSchedule, now time.Time) Schedule {
@@ -201,17 +211,10 @@ func (m *Memory) viewLocked(s *memSchedule, now time.Time) Schedule {
 
 // SetPaused implements Ledger.
 func (m *Memory) SetPaused(ctx context.Context, name string, paused bool) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s, err := m.get(name)
-	if err != nil {
-		return err
-	}
-	s.paused = paused
-	return nil
+	return m.locked(ctx, name, func(s *memSchedule, _ time.Time) error {
+		s.paused = paused
+		return nil
+	})
 }
 
 // Claim implements Ledger.
@@ -279,26 +282,18 @@ func (m *Memory) abandonLocked(s *memSchedule, now time.Time) {
 }
 
 // Renew implements Ledger.
-func (m *Memory) Renew(ctx context.Context, r ClaimRequest) (bool, error) {
+func (m *Memory) Renew(ctx context.Context, r ClaimRequest) (ok bool, err error) {
 	if err := r.Validate(); err != nil {
 		return false, err
 	}
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s, err := m.get(r.Schedule)
-	if err != nil {
-		return false, err
-	}
-	now := m.clock.Now()
-	c := &s.claim
-	if !c.live(now) || c.owner != r.Owner || !c.tick.Equal(r.Tick) || c.manual != r.Manual {
-		return false, nil
-	}
-	c.until = now.Add(r.TTL)
-	return true, nil
+	err = m.locked(ctx, r.Schedule, func(s *memSchedule, now time.Time) error {
+		c := &s.claim
+		if c.live(now) && c.owner == r.Owner && c.tick.Equal(r.Tick) && c.manual == r.Manual {
+			c.until, ok = now.Add(r.TTL), true
+		}
+		return nil
+	})
+	return ok, err
 }
 
 // Finish implements Ledger.
@@ -312,26 +307,16 @@ func (m *Memory) Release(ctx context.Context, r ClaimRequest) error {
 }
 
 func (m *Memory) end(ctx context.Context, r ClaimRequest, done bool) error {
-	if err := ValidateName(r.Schedule); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s, err := m.get(r.Schedule)
-	if err != nil {
-		return err
-	}
-	if done && !r.Manual && r.Tick.After(s.done) {
-		s.done = r.Tick
-	}
-	c := &s.claim
-	if r.Owner != "" && c.owner == r.Owner && c.tick.Equal(r.Tick) && c.manual == r.Manual {
-		c.owner, c.until = "", time.Time{}
-	}
-	return nil
+	return m.locked(ctx, r.Schedule, func(s *memSchedule, _ time.Time) error {
+		if done && !r.Manual && r.Tick.After(s.done) {
+			s.done = r.Tick
+		}
+		c := &s.claim
+		if r.Owner != "" && c.owner == r.Owner && c.tick.Equal(r.Tick) && c.manual == r.Manual {
+			c.owner, c.until = "", time.Time{}
+		}
+		return nil
+	})
 }
 
 // Put implements Ledger.
@@ -339,24 +324,17 @@ func (m *Memory) Put(ctx context.Context, r Record) error {
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s, err := m.get(r.Schedule)
-	if err != nil {
-		return err
-	}
-	if r.Outcome == Running {
-		s.running = &r
+	return m.locked(ctx, r.Schedule, func(s *memSchedule, now time.Time) error {
+		if r.Outcome == Running {
+			s.running = &r
+			return nil
+		}
+		if s.running != nil && SameRun(*s.running, r) {
+			s.running = nil
+		}
+		m.appendLocked(s, r, now)
 		return nil
-	}
-	if s.running != nil && SameRun(*s.running, r) {
-		s.running = nil
-	}
-	m.appendLocked(s, r, m.clock.Now())
-	return nil
+	})
 }
 
 // appendLocked adds a final record, keeping the newest m.history within
@@ -374,107 +352,75 @@ func (m *Memory) appendLocked(s *memSchedule, r Record, now time.Time) {
 }
 
 // Runs implements Ledger.
-func (m *Memory) Runs(ctx context.Context, name string, limit int) ([]Record, error) {
+func (m *Memory) Runs(ctx context.Context, name string, limit int) (out []Record, err error) {
 	if err := ValidateLimit(name, limit); err != nil {
 		return nil, err
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s, err := m.get(name)
-	if err != nil {
-		return nil, err
-	}
-	now := m.clock.Now()
-	m.abandonLocked(s, now)
-	var out []Record
-	if s.running != nil {
-		out = append(out, *s.running)
-	}
-	for _, r := range s.runs {
-		if !Expired(r, now, m.maxAge) {
-			out = append(out, r)
+	err = m.locked(ctx, name, func(s *memSchedule, now time.Time) error {
+		m.abandonLocked(s, now)
+		if s.running != nil {
+			out = append(out, *s.running)
 		}
-	}
+		for _, r := range s.runs {
+			if !Expired(r, now, m.maxAge) {
+				out = append(out, r)
+			}
+		}
+		return nil
+	})
 	if limit > 0 && len(out) > limit {
 		out = out[:limit]
 	}
-	return out, nil
+	return out, err
 }
 
 // RequestRun implements Ledger.
-func (m *Memory) RequestRun(ctx context.Context, name string) (Request, error) {
-	if err := ctx.Err(); err != nil {
-		return Request{}, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s, err := m.get(name)
-	if err != nil {
-		return Request{}, err
-	}
-	now := m.clock.Now()
-	for id, at := range s.reqs {
-		if now.Sub(at) > RequestTTL {
-			delete(s.reqs, id)
+func (m *Memory) RequestRun(ctx context.Context, name string) (req Request, err error) {
+	err = m.locked(ctx, name, func(s *memSchedule, now time.Time) error {
+		for id, at := range s.reqs {
+			if now.Sub(at) > RequestTTL {
+				delete(s.reqs, id)
+			}
 		}
-	}
-	if len(s.reqs) >= MaxPendingRequests {
-		return Request{}, fmt.Errorf("%w: %q has %d", ErrTooManyRequests, name, len(s.reqs))
-	}
-	req := Request{Schedule: name, ID: rand.Text(), At: now}
-	s.reqs[req.ID] = now
-	for ch := range m.subs {
-		select {
-		case ch <- req:
-		default: // a slow subscriber falls back to PendingRequests
+		if len(s.reqs) >= MaxPendingRequests {
+			return fmt.Errorf("%w: %q has %d", ErrTooManyRequests, name, len(s.reqs))
 		}
-	}
-	return req, nil
+		req = Request{Schedule: name, ID: rand.Text(), At: now}
+		s.reqs[req.ID] = now
+		for ch := range m.subs {
+			select {
+			case ch <- req:
+			default: // a slow subscriber falls back to PendingRequests
+			}
+		}
+		return nil
+	})
+	return req, err
 }
 
 // TakeRequest implements Ledger.
-func (m *Memory) TakeRequest(ctx context.Context, name, id string) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s, err := m.get(name)
-	if err != nil {
-		return false, err
-	}
-	at, ok := s.reqs[id]
-	if !ok || m.clock.Now().Sub(at) > RequestTTL {
+func (m *Memory) TakeRequest(ctx context.Context, name, id string) (took bool, err error) {
+	err = m.locked(ctx, name, func(s *memSchedule, now time.Time) error {
+		at, ok := s.reqs[id]
 		delete(s.reqs, id)
-		return false, nil
-	}
-	delete(s.reqs, id)
-	return true, nil
+		took = ok && now.Sub(at) <= RequestTTL
+		return nil
+	})
+	return took, err
 }
 
 // PendingRequests implements Ledger.
-func (m *Memory) PendingRequests(ctx context.Context, name string) ([]Request, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s, err := m.get(name)
-	if err != nil {
-		return nil, err
-	}
-	now := m.clock.Now()
-	var out []Request
-	for id, at := range s.reqs {
-		if now.Sub(at) <= RequestTTL {
-			out = append(out, Request{Schedule: name, ID: id, At: at})
+func (m *Memory) PendingRequests(ctx context.Context, name string) (out []Request, err error) {
+	err = m.locked(ctx, name, func(s *memSchedule, now time.Time) error {
+		for id, at := range s.reqs {
+			if now.Sub(at) <= RequestTTL {
+				out = append(out, Request{Schedule: name, ID: id, At: at})
+			}
 		}
-	}
+		return nil
+	})
 	SortRequests(out)
-	return out, nil
+	return out, err
 }
 
 // SortRequests orders requests oldest first (then by id).
