@@ -12,6 +12,7 @@ import (
 
 	"github.com/beignet-go/beignet"
 	"github.com/beignet-go/beignet/ctx"
+	"github.com/beignet-go/beignet/ledger"
 	"github.com/beignet-go/beignet/locks"
 	"github.com/beignet-go/beignet/scheduler"
 )
@@ -73,4 +74,33 @@ func ExampleWithRun() {
 	// report for 2026-12-01 07:00:00 token > 0: true
 	// <nil>
 	// RunDailyReport runs under the scheduler
+}
+
+// RunNow asks the fleet for one run now; Runs reads the fleet's history
+// back, newest first. Both work from a scheduler that was never started,
+// as in an operator's CLI.
+func ExampleScheduler_Runs() {
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC))
+	ports := &ctx.Ports{Locks: locks.NewMemory(locks.WithClock(clock)), Ledger: ledger.NewMemory(ledger.WithClock(clock)),
+		Clock: clock, Logger: zap.NewNop()}
+	worker := scheduler.New(ports, scheduler.WithInstanceID("worker-1"))
+	done := make(chan struct{})
+	_ = worker.Add("daily-report", "0 7 * * *", func(*ctx.Context) error { close(done); return nil })
+	_ = worker.Start()
+
+	cli := scheduler.New(ports)
+	if err := cli.RunNow(context.Background(), "daily-report"); err != nil {
+		fmt.Println(err)
+	}
+	<-done
+	_ = worker.Stop(context.Background())
+	runs, _ := cli.Runs(context.Background(), "daily-report", 10)
+	for _, r := range runs {
+		fmt.Println(r.Outcome, "manual:", r.Manual, "attempt:", r.Attempt, "on", r.Instance)
+	}
+	_, err := cli.Runs(context.Background(), "no-such-report", 10)
+	fmt.Println(errors.Is(err, scheduler.ErrUnknownSchedule))
+	// Output:
+	// ran manual: true attempt: 1 on worker-1
+	// true
 }
