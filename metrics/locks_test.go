@@ -70,6 +70,11 @@ func TestRenewalFailures(t *testing.T) {
 	if _, ok := l.(locks.Inspector); !ok {
 		t.Error("the instrumented memory adapter lost its Inspect")
 	}
+	if ls, ok := l.(locks.Lister); !ok {
+		t.Error("the instrumented memory adapter lost its List (the admin page's leases view)")
+	} else if _, err := ls.List(context.Background(), "*"); err != nil {
+		t.Errorf("List through the instrumentation: %v", err)
+	}
 	var gotLease locks.Lease
 	done := make(chan error, 1)
 	go func() {

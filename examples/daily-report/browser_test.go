@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -171,6 +172,12 @@ func TestAdminPageInABrowser(t *testing.T) {
 	)
 	if paused() {
 		t.Fatal("paused before the test clicked anything")
+	}
+	// Every view is there: the app's locks (instrumented for metrics)
+	// still list their leases, and its outbox store counts its messages.
+	if nav := read(t, bctx, "read the nav", chromedp.Text(chromedp.CSS("nav"))); !strings.Contains(nav, "Schedules") ||
+		!strings.Contains(nav, "Leases") || !strings.Contains(nav, "Outbox") {
+		t.Errorf("nav = %q, want Schedules, Leases and Outbox", nav)
 	}
 
 	click("pause", "Paused "+name+" fleet-wide.")
