@@ -189,16 +189,27 @@ func TestAdminPageInABrowser(t *testing.T) {
 	}
 
 	click("run", "Asked the fleet to run "+name+" now.")
-	reqs, err := led.PendingRequests(c, name)
-	if err != nil {
-		t.Fatal(err)
+	// The app takes the request (pushed to it, not polled) and runs it,
+	// paused or not; the test waits for the finished run in the ledger.
+	var manual ledger.Record
+	deadline := time.Now().Add(stepTimeout)
+	for manual.Finished.IsZero() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no finished run-now run of %s in the ledger after %v", name, stepTimeout)
+		}
+		<-time.After(20 * time.Millisecond)
+		runs, err := led.Runs(c, name, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range runs {
+			if r.Manual && !r.Finished.IsZero() {
+				manual = r
+			}
+		}
 	}
-	runs, err := led.Runs(c, name, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(reqs) == 0 && (len(runs) == 0 || !runs[0].Manual) {
-		t.Fatalf("Run now reached neither the pending requests (%v) nor the runs (%v)", reqs, runs)
+	if manual.Outcome != ledger.Ran || manual.Instance != "browser-test" || manual.Attempt != 1 {
+		t.Fatalf("run-now run = %+v, want ran on browser-test, attempt 1", manual)
 	}
 
 	click("resume", "Resumed "+name+" fleet-wide.")
@@ -210,6 +221,9 @@ func TestAdminPageInABrowser(t *testing.T) {
 	read(t, bctx, "open the runs view", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.CSS(row+"a"))))
 	if h := read(t, bctx, "read the heading", chromedp.Text(chromedp.CSS("h1 code"))); h != name {
 		t.Fatalf("runs view of %q", h)
+	}
+	if kind := read(t, bctx, "read the run's kind", chromedp.Text(chromedp.CSS("tbody tr td:nth-child(2)"))); kind != "run now" {
+		t.Errorf("the runs view's newest run is a %q, want run now", kind)
 	}
 	screenshot(t, bctx, "runs")
 }
