@@ -143,31 +143,36 @@ func TestPauseResumeRun(t *testing.T) {
 		t.Error("schedules does not show the pause")
 	}
 
-	reqs := func() int {
+	// manualRun is the finished run-now run of daily-report, if any.
+	manualRun := func() *ledger.Record {
 		t.Helper()
-		r, err := led.PendingRequests(c, "daily-report")
-		if err != nil {
-			t.Fatal(err)
-		}
 		runs, err := led.Runs(c, "daily-report", 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, run := range runs {
-			if run.Manual {
-				return len(r) + 1
+		for _, r := range runs {
+			if r.Manual && !r.Finished.IsZero() {
+				return &r
 			}
 		}
-		return len(r)
+		return nil
 	}
-	if reqs() != 0 {
-		t.Fatal("a run was requested before run")
+	if manualRun() != nil {
+		t.Fatal("a run-now run before run")
 	}
 	if out := ok(t, append([]string{"run", "daily-report"}, flags...)...); !strings.Contains(out, "requested") {
 		t.Errorf("run table = %q", out)
 	}
-	if reqs() == 0 {
-		t.Fatal("run did not reach the fleet's ledger")
+	// The app instance takes the request and runs it, paused or not.
+	var run *ledger.Record
+	for deadline := time.Now().Add(30 * time.Second); run == nil; run = manualRun() {
+		if time.Now().After(deadline) {
+			t.Fatal("run: no finished run-now run in the fleet's ledger after 30s")
+		}
+		<-time.After(10 * time.Millisecond)
+	}
+	if run.Outcome != ledger.Ran || run.Instance != "web-1" {
+		t.Errorf("run-now run = %+v, want ran on web-1", run)
 	}
 
 	if out := ok(t, append([]string{"resume", "daily-report"}, flags...)...); !strings.Contains(out, "resumed") || paused() {
