@@ -1,5 +1,11 @@
 # Two commands matter to a newcomer: `make run` and `make test`.
 GO        ?= go
+# go.mod names toolchain go1.26.10: the go1.26.8 this machine ships has
+# standard-library vulnerabilities (crypto/x509, html/template, ...) that
+# `make vuln` reports, fixed in go1.26.9 and go1.26.10. "auto" lets the go
+# command fetch that toolchain from the module proxy where the local Go is
+# older; the machine's go.env says "local", which would ignore go.mod.
+export GOTOOLCHAIN = auto
 STATICCHECK = $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOVULNCHECK = $(GO) run golang.org/x/vuln/cmd/govulncheck@v1.9.0
 # govulncheck reads the Go vulnerability database from vuln.go.dev, which
