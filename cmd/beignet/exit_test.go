@@ -6,11 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/beignet-go/beignet/internal/testserver"
 )
 
 // The exit statuses and the one-line error are the contract scripts rely
 // on, so they are checked on the real binary, through os.Exit.
 func TestExitStatusOfTheBinary(t *testing.T) {
+	testserver.Require(t, "a built beignet binary")
 	bin := filepath.Join(t.TempDir(), "beignet")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)

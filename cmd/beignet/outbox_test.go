@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beignet-go/beignet/internal/testserver"
+
 	"github.com/beignet-go/beignet/internal/pgtest"
 	"github.com/beignet-go/beignet/outbox"
 )
@@ -174,6 +176,8 @@ func TestOutboxRetry(t *testing.T) {
 }
 
 func TestOutboxUnreachable(t *testing.T) {
+	// Each case waits out the connect budget, and the last needs a server.
+	testserver.Require(t, "PostgreSQL")
 	addr := nowhere(t)
 	url := "postgres://postgres@" + addr + "/test?sslmode=disable"
 	for _, args := range [][]string{

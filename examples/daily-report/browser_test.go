@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/beignet-go/beignet/internal/testserver"
+
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -22,6 +24,7 @@ import (
 // chromiumPath finds the browser the services script installs.
 func chromiumPath(t *testing.T) string {
 	t.Helper()
+	testserver.Require(t, "chromium")
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
 			return p

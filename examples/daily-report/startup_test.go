@@ -128,6 +128,8 @@ func runFailing(t *testing.T, bin string, env []string) (logs []string, took tim
 // build builds the app for t.
 func build(t *testing.T) string {
 	t.Helper()
+	// Building and running the app takes seconds: the full suite's job.
+	testserver.Require(t, "a built app binary")
 	bin := filepath.Join(t.TempDir(), "daily-report")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)

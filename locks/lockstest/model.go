@@ -25,9 +25,14 @@ const (
 	EnvIterations = "LOCKSTEST_ITERATIONS"
 )
 
+// ShortIterations caps ModelConfig.Iterations under go test -short.
+const ShortIterations = 10
+
 // ModelConfig sizes a RunModel run.
 type ModelConfig struct {
-	// Iterations is how many random sequences run (default 50).
+	// Iterations is how many random sequences run (default 50; with
+	// go test -short, at most ShortIterations, so a quick local run stays
+	// quick while CI keeps the full count).
 	Iterations int
 	// Workers is how many goroutines run operations at once (default 3).
 	Workers int
@@ -88,6 +93,8 @@ func RunModel(t *testing.T, newHarness func(t *testing.T) Harness, cfg ModelConf
 			t.Fatalf("%s=%q: want a count >= 1", EnvIterations, s)
 		}
 		cfg.Iterations = n
+	} else if testing.Short() && cfg.Iterations > ShortIterations {
+		cfg.Iterations = ShortIterations
 	}
 	for i := 0; i < cfg.Iterations; i++ {
 		seed := base + uint64(i)
