@@ -2,6 +2,7 @@ package beignettest_test
 
 import (
 	"context"
+	"errors"
 	"math"
 	"runtime"
 	"sync"
@@ -275,10 +276,17 @@ func TestAdvanceSurvivesGoexit(t *testing.T) {
 	}
 }
 
-// A drain woken by a commit runs on its own goroutine, which Advance(0)
-// may not see yet; Advance by the drain's interval steps through its timer,
-// so the message is published when Advance returns, every time.
-func TestAdvanceByTheIntervalPublishesACommit(t *testing.T) {
+// A commit's wake-up counts as work from the moment it is sent until the
+// drain has taken it up, so even Advance(0) returns only once the drain has
+// published the message, every time; so does Advance by the drain's
+// interval.
+func TestAdvanceAfterACommitPublishesIt(t *testing.T) {
+	for _, step := range []time.Duration{0, time.Millisecond, outbox.DefaultInterval} {
+		t.Run(step.String(), func(t *testing.T) { advanceAfterCommits(t, step) })
+	}
+}
+
+func advanceAfterCommits(t *testing.T, step time.Duration) {
 	tp := beignettest.CreateTestPorts(t)
 	store := outbox.NewMemory(outbox.MemoryClock(tp.Clock))
 	var published atomic.Int64
@@ -307,9 +315,110 @@ func TestAdvanceByTheIntervalPublishesACommit(t *testing.T) {
 		if err := tx.Commit(); err != nil {
 			t.Fatal(err)
 		}
-		tp.Advance(outbox.DefaultInterval)
+		tp.Advance(step)
 		if got := published.Load(); got != i+1 {
-			t.Fatalf("after commit %d and Advance(%v): %d published", i+1, outbox.DefaultInterval, got)
+			t.Fatalf("after commit %d and Advance(%v): %d published", i+1, step, got)
 		}
+	}
+}
+
+// A handler that blocks on its ctx is ended by its schedule's Timeout when
+// the Advance reaches it: Advance steps to the timeout's timer, waits for
+// the run to end, and Stop returns at once afterwards.
+func TestAdvanceStepsToARunsTimeout(t *testing.T) {
+	tp := beignettest.CreateTestPorts(t)
+	rec := &reports{}
+	s := scheduler.New(tp.Ports, scheduler.WithHook(rec))
+	if err := s.Add("blocks", "* * * * *", func(c *ctx.Context) error {
+		<-c.Done()
+		return context.Cause(c)
+	}, scheduler.Timeout(30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tp.Advance(time.Minute) // the tick at 00:01:00 starts; its timeout is at 00:01:30
+	if got := rec.all(); len(got) != 0 {
+		t.Fatalf("reports before the timeout: %+v", got)
+	}
+	tp.Advance(30 * time.Second)
+	got := rec.all()
+	if len(got) != 1 || got[0].Outcome != scheduler.TimedOut || got[0].Duration != 30*time.Second ||
+		!errors.Is(got[0].Err, scheduler.ErrTimeout) {
+		t.Fatalf("reports %+v, want one timed out after 30s", got)
+	}
+	if err := s.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A handler waiting on the clock itself is blocked on the clock: Advance
+// returns while it waits, and the Advance that reaches the end of its wait
+// moves it on, stepping through its leases' renewals on the way.
+func TestAdvanceWithAHandlerWaitingOnTheClock(t *testing.T) {
+	for name, wait := range map[string]func(c *ctx.Context) error{
+		"Sleep": func(c *ctx.Context) error { c.Ports.Clock.Sleep(10 * time.Minute); return nil },
+		"After": func(c *ctx.Context) error {
+			select {
+			case <-c.Ports.Clock.After(10 * time.Minute):
+				return nil
+			case <-c.Done():
+				return context.Cause(c)
+			}
+		},
+		"lock Wait": func(c *ctx.Context) error {
+			// The test holds the key until 00:11:00; the handler waits
+			// for it to lapse.
+			return c.Ports.Locks.WithLease(c, "report:render", locks.Options{TTL: time.Minute, Wait: locks.MaxWait},
+				func(context.Context, locks.Lease) error { return nil })
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tp := beignettest.CreateTestPorts(t)
+			held, err := tp.Locks.Acquire(t.Context(), "report:render", locks.Options{TTL: 11*time.Minute - 7750*time.Millisecond})
+			if err != nil || !held.Acquired {
+				t.Fatal(held, err)
+			}
+			var woke atomic.Int64
+			rec := &reports{}
+			s := scheduler.New(tp.Ports, scheduler.WithHook(rec))
+			tick := beignettest.DefaultStart().Truncate(time.Minute).Add(time.Minute)
+			if err := s.Add("waits", "* * * * *", func(c *ctx.Context) error {
+				if run, _ := scheduler.RunFrom(c); !run.Tick.Equal(tick) {
+					return nil // only the first run waits, so Stop need not wait
+				}
+				if err := wait(c); err != nil {
+					return err
+				}
+				woke.Store(c.Ports.Clock.Now().Unix())
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = s.Stop(context.Background()) })
+
+			tp.Advance(time.Minute)
+			if got := rec.all(); len(got) != 0 || woke.Load() != 0 {
+				t.Fatalf("the run ended before its wait: %+v", got)
+			}
+			tp.Advance(10 * time.Minute)
+			if got, want := woke.Load(), tick.Add(10*time.Minute).Unix(); got != want {
+				t.Fatalf("woke at %v, want %v", time.Unix(got, 0).UTC(), time.Unix(want, 0).UTC())
+			}
+			// The ticks while it waited were skipped: it held the schedule.
+			var first *scheduler.Report
+			for _, r := range rec.all() {
+				if r.Tick.Equal(tick) {
+					first = &r
+				}
+			}
+			if first == nil || first.Outcome != scheduler.Ran || first.Duration != 10*time.Minute {
+				t.Fatalf("the run of %v: %+v, want ran for 10m", tick, first)
+			}
+		})
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/beignet-go/beignet/ctx"
+	"github.com/beignet-go/beignet/internal/wakes"
 	"github.com/beignet-go/beignet/ledger"
 	"github.com/beignet-go/beignet/locks"
 )
@@ -81,14 +82,20 @@ func CreateTestPorts(t testing.TB, opts ...Option) *TestPorts {
 		t.Fatal("beignettest: StartAt(zero time): pass the instant the test starts at")
 	}
 	clock := clockwork.NewFakeClockAt(c.start)
-	mem := locks.NewMemory(locks.WithClock(clock))
-	led := ledger.NewMemory(ledger.WithClock(clock))
 	w := newWork(clock)
+	// Everything on the ports makes its timers through tracked, so that
+	// Advance stops at each.
+	tracked := &trackedClock{FakeClock: clock, work: w}
+	// A memory outbox store on either clock counts its wake-ups with w.
+	t.Cleanup(wakes.Register(clock, w))
+	t.Cleanup(wakes.Register(tracked, w))
+	mem := locks.NewMemory(locks.WithClock(tracked))
+	led := ledger.NewMemory(ledger.WithClock(tracked))
 	return &TestPorts{
 		Ports: &ctx.Ports{
 			Locks:  mem,
 			Ledger: led,
-			Clock:  clock,
+			Clock:  tracked,
 			Logger: zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel)),
 			Work:   w,
 		},
@@ -116,7 +123,7 @@ func (p *TestPorts) Context(t testing.TB) *ctx.Context {
 // provider contributes others.
 func (p *TestPorts) App() fx.Option {
 	return fx.Options(
-		fx.Decorate(func(clockwork.Clock) clockwork.Clock { return p.Clock }),
+		fx.Decorate(func(clockwork.Clock) clockwork.Clock { return p.Ports.Clock }),
 		fx.Decorate(func(*zap.Logger) *zap.Logger { return p.Ports.Logger }),
 		fx.Provide(func() ctx.Tracker { return p.work }),
 	)
@@ -132,15 +139,25 @@ const patience = 10 * time.Second
 
 // Advance moves the fake clock forward by d, stepping through every wake-up
 // due on the way: each schedule's tick, each task's and drain's interval,
-// each jitter. At each step it waits until the work that step made due
-// (schedule runs, task passes, drains) has finished, or is asleep on the
-// clock again. It returns once all the work due by the new time has
-// finished, so the test can assert on its effects at once.
+// each jitter, and every timer made on Ports.Clock (a run's Timeout, a
+// lease's renewal, a handler's Sleep or After, a lock's Wait). At each step
+// it waits until the work that step made due (schedule runs, task passes,
+// drains, a commit's wake-up) has finished, or is blocked: every goroutine
+// of the test binary waits on something only the clock (or the outside
+// world) can bring. It returns once all the work due by the new time has
+// finished or is blocked, so the test can assert on its effects at once.
 //
-// Call it from the test's goroutine; concurrent calls take turns. A handler that itself waits on the
-// clock (Sleep, After, a lease's Wait) keeps its run in flight; Advance
-// then fails the test after 10 s of real time, naming the run: drive such a test
-// with Clock.Advance and wait on the handler's effects.
+// A handler blocked on its ctx is ended by its schedule's Timeout when
+// Advance reaches it. A handler waiting on the clock keeps its run in flight
+// and Advance returns; the Advance that reaches the end of its wait moves it
+// on. Timers made on Clock directly (not Ports.Clock) fire, but Advance does
+// not stop at them.
+//
+// d may be 0 (run what is due now, such as a commit's drain) up to
+// math.MaxInt64; a negative d, or one past the last representable time,
+// fails the test. Call it from the test's goroutine; concurrent calls take
+// turns. Work that keeps running (a goroutine that never waits) fails the
+// test after 10 s of real time, naming it.
 func (p *TestPorts) Advance(d time.Duration) {
 	p.t.Helper()
 	p.advancing.Lock()

@@ -10,13 +10,34 @@ import (
 	"github.com/jonboulle/clockwork"
 )
 
-// Work that never ends is named when the patience runs out, and a sleeper
-// counts as in flight from the moment it is due until it says it woke.
+// Work that keeps running is named when the patience runs out; work whose
+// goroutine waits (here on a channel only the test closes) is blocked, so
+// waitIdle returns; and a sleeper counts as in flight from the moment it is
+// due until it says it woke.
 func TestWorkAccounting(t *testing.T) {
 	w := newWork(clockwork.NewFakeClock())
 	end := w.Begin("run stuck")
-	if err := w.waitIdle(time.Millisecond); err == nil || !strings.Contains(err.Error(), "run stuck") {
-		t.Fatalf("waitIdle = %v, want it to name the stuck run", err)
+	stop := make(chan struct{})
+	spun := make(chan struct{})
+	go func() {
+		defer close(spun)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				runtime.Gosched()
+			}
+		}
+	}()
+	if err := w.waitIdle(50 * time.Millisecond); err == nil || !strings.Contains(err.Error(), "run stuck") {
+		t.Fatalf("waitIdle = %v, want it to name the running run", err)
+	}
+	close(stop)
+	<-spun
+	// The same work, its goroutines all waiting: blocked, not running.
+	if err := w.waitIdle(10 * time.Second); err != nil {
+		t.Fatalf("waitIdle with every goroutine waiting: %v", err)
 	}
 	end()
 	end() // twice is harmless
@@ -32,21 +53,82 @@ func TestWorkAccounting(t *testing.T) {
 		t.Fatal("a wake-up beyond the end was reported")
 	}
 	w.wake(w.clock.Now().Add(time.Minute))
-	if err := w.waitIdle(time.Millisecond); err == nil {
-		t.Fatal("a due sleeper was not counted in flight")
+	if n := w.inFlightCount(); n != 1 {
+		t.Fatalf("a due sleeper: %d in flight, want 1", n)
 	}
 	woke()
 	woke()
-	if err := w.waitIdle(time.Millisecond); err != nil {
-		t.Fatal(err)
+	if n := w.inFlightCount(); n != 0 {
+		t.Fatalf("a sleeper that woke: %d in flight, want 0", n)
 	}
 
 	// A sleeper with nothing to wait for is due at once.
 	woke = w.Sleep("loop", 0)
-	if err := w.waitIdle(time.Millisecond); err == nil {
-		t.Fatal("a zero sleep was not counted in flight")
+	if n := w.inFlightCount(); n != 1 {
+		t.Fatalf("a zero sleep: %d in flight, want 1", n)
 	}
 	woke()
+}
+
+func (w *work) inFlightCount() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.inFlight)
+}
+
+// A timer made on the tracked clock is a point Advance stops at; a
+// callback counts as in flight from the step that fires it until it
+// returns, and a callback stopped after that step was counted is not left
+// in flight.
+func TestTimerAccounting(t *testing.T) {
+	fake := clockwork.NewFakeClock()
+	w := newWork(fake)
+	c := &trackedClock{FakeClock: fake, work: w}
+	start := fake.Now()
+
+	tm := c.NewTimer(time.Minute)
+	if at, ok := w.next(start.Add(time.Hour)); !ok || !at.Equal(start.Add(time.Minute)) {
+		t.Fatalf("next = %v, %v; want the timer at +1m", at, ok)
+	}
+	tm.Reset(2 * time.Minute)
+	if at, _ := w.next(start.Add(time.Hour)); !at.Equal(start.Add(2 * time.Minute)) {
+		t.Fatalf("next after Reset = %v, want +2m", at)
+	}
+	tm.Stop()
+	if at, ok := w.next(start.Add(time.Hour)); ok {
+		t.Fatalf("a stopped timer is still a stop at %v", at)
+	}
+
+	ran := make(chan struct{})
+	release := make(chan struct{})
+	c.AfterFunc(time.Second, func() { <-release; close(ran) })
+	w.wake(start.Add(time.Second))
+	fake.Advance(time.Second)
+	if n := w.inFlightCount(); n != 1 {
+		t.Fatalf("a fired callback: %d in flight, want 1", n)
+	}
+	close(release)
+	<-ran
+	if err := w.waitIdle(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.inFlightCount(); n != 0 {
+		t.Fatalf("a callback that returned: %d in flight", n)
+	}
+
+	cb := c.AfterFunc(time.Second, func() { t.Error("a stopped callback ran") })
+	w.wake(fake.Now().Add(time.Second))
+	cb.Stop()
+	if n := w.inFlightCount(); n != 0 {
+		t.Fatalf("a callback stopped before it fired: %d in flight", n)
+	}
+
+	tk := c.NewTicker(time.Minute)
+	defer tk.Stop()
+	fake.Advance(90 * time.Second)
+	if at, _ := w.next(fake.Now().Add(time.Hour)); !at.Equal(start.Add(time.Second + 2*time.Minute)) {
+		t.Fatalf("a ticker's next stop = %v, want its next period", at.Sub(start))
+	}
 }
 
 // fatalTB records a test failure instead of failing the real test.

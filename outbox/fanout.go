@@ -1,6 +1,10 @@
 package outbox
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/beignet-go/beignet/internal/wakes"
+)
 
 // fanout wakes every subscriber without ever blocking: each has a buffer of
 // one, so a burst of commits collapses into one wake-up per drain.
@@ -9,13 +13,20 @@ type fanout struct {
 	subs map[chan struct{}]struct{}
 }
 
-func (f *fanout) wake() {
+// wake wakes every subscriber. counter, when set (a test's tracker), counts
+// each wake-up from before it is sent until its drain has taken it up.
+func (f *fanout) wake(counter wakes.Counter) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for ch := range f.subs {
+		unsent := func() {}
+		if counter != nil {
+			unsent = counter.Sending(ch)
+		}
 		select {
 		case ch <- struct{}{}:
 		default:
+			unsent() // one is pending already, and counted
 		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+
+	"github.com/beignet-go/beignet/internal/wakes"
 )
 
 // Memory is an in-memory Store for tests and for running an app with no
@@ -86,7 +88,7 @@ func (tx *MemoryTx) Commit() error {
 		m.msgs[msg.ID] = &msg
 	}
 	m.mu.Unlock()
-	m.subs.wake()
+	m.subs.wake(wakes.For(m.clock))
 	for _, f := range tx.onCommit {
 		f()
 	}

@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/beignet-go/beignet/internal/wakes"
 )
 
 // Stats implements Operator.
@@ -76,7 +78,7 @@ func (m *Memory) Requeue(_ context.Context, ids ...int64) error {
 		requeue(m.msgs[id], now)
 	}
 	m.mu.Unlock()
-	m.subs.wake()
+	m.subs.wake(wakes.For(m.clock))
 	return nil
 }
 
@@ -93,7 +95,7 @@ func (m *Memory) RequeueDead(context.Context) (int64, error) {
 	}
 	m.mu.Unlock()
 	if n > 0 {
-		m.subs.wake()
+		m.subs.wake(wakes.For(m.clock))
 	}
 	return n, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/jonboulle/clockwork"
 	"github.com/redis/go-redis/v9"
@@ -40,8 +41,10 @@ func Provider(opts Options) fx.Option {
 // Advance must move them.
 func provideLedger(lc fx.Lifecycle, clock clockwork.Clock, rl *ctx.RedisLocks) ledger.Ledger {
 	var opts []ledger.Option
-	if fake, ok := clock.(*clockwork.FakeClock); ok {
-		opts = append(opts, ledger.WithClock(fake))
+	// Any clock that can be advanced is a test's fake (beignettest's
+	// wraps a *clockwork.FakeClock to track its timers).
+	if _, fake := clock.(interface{ Advance(time.Duration) }); fake {
+		opts = append(opts, ledger.WithClock(clock))
 	}
 	l := NewLedger(rl.Client, rl.Prefix, opts...)
 	// After the locks' start hook, which has connected.

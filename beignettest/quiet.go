@@ -1,0 +1,83 @@
+package beignettest
+
+import (
+	"bytes"
+	"runtime"
+	"strconv"
+)
+
+// quiet reports whether no goroutine of the process, other than the
+// caller, is running or ready to run: each is waiting on a channel, a lock,
+// I/O, a real timer or a signal. Work that is in flight then waits for
+// something that only moving the fake clock (or the outside world) can
+// bring: a handler blocked on its ctx until its Timeout, on Clock.Sleep or
+// After, on a lease's Wait.
+//
+// It reads the goroutine states from runtime.Stack, which stops the world,
+// so the states it sees are one consistent snapshot.
+func quiet() bool {
+	self := goid()
+	buf := make([]byte, 64<<10)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	for len(buf) > 0 {
+		var g []byte
+		g, buf, _ = bytes.Cut(buf, []byte("\n\n"))
+		id, state, ok := header(g)
+		if !ok || id == self {
+			continue
+		}
+		if active(state, g) {
+			return false
+		}
+	}
+	return true
+}
+
+// active reports whether a goroutine in state can run without anyone
+// else acting: it runs, is ready to, or is inside a system call (other
+// than the signal loop's wait, which lasts until a signal comes).
+func active(state string, stack []byte) bool {
+	switch state {
+	case "running", "runnable", "preempted", "copystack":
+		return true
+	case "syscall":
+		return !bytes.Contains(stack, []byte("os/signal.signal_recv"))
+	}
+	return false
+}
+
+// header parses "goroutine 18 [chan receive, 2 minutes]:" into 18 and
+// "chan receive".
+func header(g []byte) (id uint64, state string, ok bool) {
+	line, _, _ := bytes.Cut(g, []byte("\n"))
+	rest, found := bytes.CutPrefix(line, []byte("goroutine "))
+	if !found {
+		return 0, "", false
+	}
+	num, _, _ := bytes.Cut(rest, []byte(" "))
+	_, rest, found = bytes.Cut(rest, []byte("["))
+	if !found {
+		return 0, "", false
+	}
+	id, err := strconv.ParseUint(string(num), 10, 64)
+	if err != nil {
+		return 0, "", false
+	}
+	st, _, _ := bytes.Cut(rest, []byte("]"))
+	st, _, _ = bytes.Cut(st, []byte(","))
+	return id, string(st), true
+}
+
+// goid is the calling goroutine's id.
+func goid() uint64 {
+	var b [64]byte
+	id, _, _ := header(b[:runtime.Stack(b[:], false)])
+	return id
+}
