@@ -94,6 +94,20 @@ type LeaseInfo struct {
 	ExpiresAt time.Time
 }
 
+// LossNotifier is implemented by adapters that can tell a holder's Renew
+// or Release found its lease gone. Metrics count lost leases with it, also
+// for leases used without WithLease.
+type LossNotifier interface {
+	// NotifyLoss makes the adapter call f, once per lease, when a Renew or
+	// Release of one of its leases finds the lease gone from the backend:
+	// expired, deleted or now someone else's. Renew or Release after the
+	// holder's own Release reports nothing. f runs synchronously in the
+	// Renew or Release call, so it must be quick and must not call back
+	// into the adapter. Every f registered is called; there is no way to
+	// remove one.
+	NotifyLoss(f func(key string, fencingToken uint64))
+}
+
 // Inspector is implemented by backends that can show who holds a key.
 type Inspector interface {
 	// Inspect returns the live lease on key, or ok=false when none is held.

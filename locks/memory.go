@@ -24,8 +24,9 @@ type Memory struct {
 	// without remembering anything about keys that are no longer held. It
 	// is at least the clock in µs, so a restarted process does not hand
 	// out tokens a store has already seen.
-	token   uint64
-	sweepAt int // len(held) at which expired leases are next swept out
+	token     uint64
+	sweepAt   int                              // len(held) at which expired leases are next swept out
+	lossHooks []func(key string, token uint64) // see NotifyLoss
 }
 
 // minSweepAt is the fewest held leases at which a sweep of expired ones
@@ -56,9 +57,34 @@ func NewMemory(opts ...MemoryOption) *Memory {
 }
 
 var (
-	_ Locks     = (*Memory)(nil)
-	_ Inspector = (*Memory)(nil)
+	_ Locks        = (*Memory)(nil)
+	_ Inspector    = (*Memory)(nil)
+	_ LossNotifier = (*Memory)(nil)
 )
+
+// NotifyLoss implements LossNotifier.
+func (m *Memory) NotifyLoss(f func(key string, fencingToken uint64)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.lossHooks = append(m.lossHooks, f)
+}
+
+// lostLocked marks l lost and returns the hooks to tell: once per lease,
+// and never after the holder's own Release. The caller calls them after
+// unlocking, so that a hook cannot deadlock on m.mu.
+func (l *memLease) lostLocked() []func(string, uint64) {
+	if l.released || l.lost {
+		return nil
+	}
+	l.lost = true
+	return l.m.lossHooks
+}
+
+func (l *memLease) notify(hooks []func(string, uint64)) {
+	for _, f := range hooks {
+		f(l.key, l.token)
+	}
+}
 
 // Acquire implements Locks.
 func (m *Memory) Acquire(ctx context.Context, key string, opts Options) (Result, error) {
@@ -231,6 +257,8 @@ type memLease struct {
 	expiry   time.Time
 	trustEnd time.Time
 	waited   bool // someone is waiting for this lease to end
+	released bool // the holder called Release
+	lost     bool // a Renew or Release found it gone (reported once)
 }
 
 func (l *memLease) infoLocked() LeaseInfo {
@@ -266,13 +294,16 @@ func (l *memLease) Renew(ctx context.Context, ttl time.Duration) (bool, error) {
 	}
 	m := l.m
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	now := m.clock.Now()
 	if m.held[l.key] != l || !now.Before(l.expiry) {
+		hooks := l.lostLocked()
+		m.mu.Unlock()
+		l.notify(hooks)
 		return false, nil
 	}
 	l.expiry = now.Add(ttl)
 	l.trustEnd = TrustWindowEnd(now, ttl)
+	m.mu.Unlock()
 	return true, nil
 }
 
@@ -281,12 +312,20 @@ func (l *memLease) Renew(ctx context.Context, ttl time.Duration) (bool, error) {
 func (l *memLease) Release(context.Context) error {
 	m := l.m
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if now := m.clock.Now(); now.Before(l.trustEnd) {
+	now := m.clock.Now()
+	if now.Before(l.trustEnd) {
 		l.trustEnd = now
 	}
-	if m.held[l.key] == l {
+	var hooks []func(string, uint64)
+	holder := m.held[l.key]
+	if holder != l || !now.Before(l.expiry) {
+		hooks = l.lostLocked()
+	}
+	l.released = true
+	if holder == l {
 		m.dropLocked(l.key)
 	}
+	m.mu.Unlock()
+	l.notify(hooks)
 	return nil
 }

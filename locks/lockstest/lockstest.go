@@ -66,6 +66,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"WithLeaseLost", testWithLeaseLost},
 		{"Inspect", testInspect},
 		{"List", testList},
+		{"LossNotified", testLossNotified},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -278,6 +279,77 @@ func testReleaseStale(t *testing.T, h Harness) {
 	}
 	l := mustAcquire(t, h, k, locks.Options{TTL: h.TTL})
 	_ = l.Release(ctx)
+}
+
+// testLossNotified: an adapter that implements locks.LossNotifier reports
+// each lease whose Renew or Release finds it gone exactly once, with its
+// key and token, and reports nothing for a lease its holder released first.
+func testLossNotified(t *testing.T, h Harness) {
+	n, ok := h.Locks.(locks.LossNotifier)
+	if !ok {
+		t.Skip("the adapter does not implement locks.LossNotifier")
+	}
+	ctx := context.Background()
+	var mu sync.Mutex
+	var got []string
+	prefix := key(t, "")
+	n.NotifyLoss(func(k string, token uint64) {
+		if strings.HasPrefix(k, prefix) {
+			mu.Lock()
+			got = append(got, fmt.Sprintf("%s#%d", k, token))
+			mu.Unlock()
+		}
+	})
+	reported := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), got...)
+	}
+	var want []string
+	check := func(step string) {
+		t.Helper()
+		if g := reported(); fmt.Sprint(g) != fmt.Sprint(want) {
+			t.Fatalf("after %s: reported %v, want %v", step, g, want)
+		}
+	}
+
+	kept := mustAcquire(t, h, key(t, "kept"), locks.Options{TTL: h.TTL})
+	if ok, err := kept.Renew(ctx, 0); !ok || err != nil {
+		t.Fatalf("Renew of a held lease = %v, %v", ok, err)
+	}
+	if err := kept.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := kept.Renew(ctx, 0); ok || err != nil {
+		t.Fatalf("Renew after Release = %v, %v", ok, err)
+	}
+	_ = kept.Release(ctx)
+	check("a lease renewed and released in time")
+
+	k := key(t, "renewed")
+	renewed := mustAcquire(t, h, k, locks.Options{TTL: h.TTL})
+	h.Expire(k)
+	for range 2 {
+		if ok, err := renewed.Renew(ctx, 0); ok || err != nil {
+			t.Fatalf("Renew of an expired lease = %v, %v", ok, err)
+		}
+	}
+	_ = renewed.Release(ctx)
+	want = append(want, fmt.Sprintf("%s#%d", k, renewed.FencingToken()))
+	check("renewing an expired lease twice, then releasing it")
+
+	k = key(t, "released")
+	released := mustAcquire(t, h, k, locks.Options{TTL: h.TTL})
+	h.Expire(k)
+	other := mustAcquire(t, h, k, locks.Options{TTL: h.TTL})
+	_ = released.Release(ctx)
+	_ = released.Release(ctx)
+	want = append(want, fmt.Sprintf("%s#%d", k, released.FencingToken()))
+	check("releasing a lease someone else now holds, twice")
+	if err := other.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("the new holder's own release")
 }
 
 type acquired struct {

@@ -32,6 +32,7 @@ type Lease struct {
 	// trusts nothing, whatever a renewal that was already in flight
 	// answers.
 	released bool
+	reported bool // a loss was reported to NotifyLoss's hooks
 }
 
 // Loss says why a lease is no longer held, as far as this holder has seen.
@@ -83,14 +84,32 @@ func (s *Lease) Lost() Loss {
 	return s.lost
 }
 
-func (s *Lease) noteOwner(code int64) {
+// noteOwner records what a renewal or release found. released is whether
+// the holder had released the lease before this call began: a loss found
+// after that is the holder's own doing, not reported to NotifyLoss's hooks.
+func (s *Lease) noteOwner(code int64, released bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	first := s.lost == NotLost
 	switch code {
 	case ownerGone:
 		s.lost = Expired
 	case ownerOther:
 		s.lost = TakenOver
+	default:
+		first = false
+	}
+	report := first && !released && !s.reported
+	if report {
+		s.reported = true
+	}
+	s.mu.Unlock()
+	if !report {
+		return
+	}
+	if hooks := s.l.lossHooks.Load(); hooks != nil {
+		for _, f := range *hooks {
+			f(s.key, s.token)
+		}
 	}
 }
 
@@ -131,7 +150,7 @@ func (s *Lease) Renew(ctx context.Context, ttl time.Duration) (bool, error) {
 		return false, fmt.Errorf("redislocks: renew %q: %w", s.key, err)
 	}
 	if code != ownerMine {
-		s.noteOwner(code)
+		s.noteOwner(code, s.isReleased())
 		return false, nil
 	}
 	s.mu.Lock()
@@ -157,6 +176,7 @@ func (s *Lease) isReleased() bool {
 // key to someone else as soon as it arrives.
 func (s *Lease) Release(ctx context.Context) error {
 	s.mu.Lock()
+	wasReleased := s.released
 	s.released = true
 	if now := s.l.clock.Now(); now.Before(s.trustEnd) {
 		s.trustEnd = now
@@ -166,6 +186,6 @@ func (s *Lease) Release(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("redislocks: release %q: %w", s.key, err)
 	}
-	s.noteOwner(code)
+	s.noteOwner(code, wasReleased)
 	return nil
 }

@@ -17,6 +17,8 @@ import (
 	"maps"
 	"net"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -51,6 +53,24 @@ type Locks struct {
 	fenceTTL time.Duration
 	batch    *batcher
 	wakeups  *wakeups
+
+	hooksMu   sync.Mutex
+	lossHooks atomic.Pointer[[]func(key string, token uint64)] // see NotifyLoss; read without the lock
+}
+
+var _ locks.LossNotifier = (*Locks)(nil)
+
+// NotifyLoss implements locks.LossNotifier: f hears of each lease whose
+// Renew or Release found it expired or taken over (see Lease.Lost).
+func (l *Locks) NotifyLoss(f func(key string, fencingToken uint64)) {
+	l.hooksMu.Lock()
+	defer l.hooksMu.Unlock()
+	var hooks []func(string, uint64)
+	if old := l.lossHooks.Load(); old != nil {
+		hooks = append(hooks, *old...)
+	}
+	hooks = append(hooks, f)
+	l.lossHooks.Store(&hooks)
 }
 
 // Option configures New.
