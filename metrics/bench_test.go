@@ -28,8 +28,8 @@ func BenchmarkAcquireRelease(b *testing.B) {
 			_ = res.Lease.Release(ctx)
 		}
 	}
-	b.Run("bare", func(b *testing.B) { run(b, locks.NewMemory()) })
-	b.Run("metrics", func(b *testing.B) {
+	b.Run("impl=bare", func(b *testing.B) { run(b, locks.NewMemory()) })
+	b.Run("impl=metrics", func(b *testing.B) {
 		m, err := metrics.New(prometheus.NewRegistry())
 		if err != nil {
 			b.Fatal(err)
@@ -62,8 +62,8 @@ func BenchmarkRunLeases(b *testing.B) {
 			_ = claim.Lease.Release(ctx) // a real claim expires; releasing keeps the map small
 		}
 	}
-	b.Run("bare", func(b *testing.B) { run(b, locks.NewMemory(), scheduler.HookFunc(func(scheduler.Report) {})) })
-	b.Run("metrics", func(b *testing.B) {
+	b.Run("impl=bare", func(b *testing.B) { run(b, locks.NewMemory(), scheduler.HookFunc(func(scheduler.Report) {})) })
+	b.Run("impl=metrics", func(b *testing.B) {
 		m, err := metrics.New(prometheus.NewRegistry())
 		if err != nil {
 			b.Fatal(err)

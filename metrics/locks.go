@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -28,8 +29,31 @@ type Locks struct {
 	// than paying two clock reads, which would double its cost.
 	instantTry bool
 
-	acquired, notAcquired, failed prometheus.Observer
+	acquired, notAcquired, failed *acquireSeries
 	lost, renewFailed             prometheus.Counter
+
+	// inWithLease holds the leases (key and fencing token) WithLease is
+	// running fn under: WithLease counts their loss itself, once, so the
+	// adapter's loss report for them is not counted again.
+	wlMu        sync.Mutex
+	inWithLease map[leaseID]struct{}
+}
+
+// leaseID names one acquisition: a fencing token is never reused for a key.
+type leaseID struct {
+	key   string
+	token uint64
+}
+
+// adapterLost counts a lease the adapter found gone on Renew or Release
+// (locks.LossNotifier), unless WithLease is counting it.
+func (l *Locks) adapterLost(key string, token uint64) {
+	l.wlMu.Lock()
+	_, ok := l.inWithLease[leaseID{key, token}]
+	l.wlMu.Unlock()
+	if !ok {
+		l.lost.Inc()
+	}
 }
 
 // Instrument returns l with lease metrics labelled backend ("" picks a name
@@ -46,11 +70,18 @@ func (m *Metrics) Instrument(l locks.Locks, clock clockwork.Clock, backend strin
 	_, inProcess := l.(*locks.Memory)
 	d := &Locks{
 		inner: l, clock: clock, backend: backend, renewals: m.renewals, instantTry: inProcess,
-		acquired:    m.acquire.WithLabelValues(backend, "true"),
-		notAcquired: m.acquire.WithLabelValues(backend, "false"),
-		failed:      m.acquire.WithLabelValues(backend, "error"),
+		acquired:    m.acquire.with(backend, "true"),
+		notAcquired: m.acquire.with(backend, "false"),
+		failed:      m.acquire.with(backend, "error"),
 		lost:        m.leaseLost.WithLabelValues(backend),
 		renewFailed: m.renewFailures.WithLabelValues(backend),
+		inWithLease: map[leaseID]struct{}{},
+	}
+	// Leases used without WithLease are lost when their own Renew or
+	// Release finds them gone; only the adapter sees that without a
+	// wrapper (and its allocation) on every acquired lease.
+	if n, ok := l.(locks.LossNotifier); ok {
+		n.NotifyLoss(d.adapterLost)
 	}
 	// Keep the adapter's optional capabilities visible to type checks
 	// (the admin page lists leases through locks.Lister).
@@ -106,24 +137,31 @@ func (l *Locks) String() string {
 
 // Acquire implements locks.Locks, timing the call, Wait included.
 func (l *Locks) Acquire(ctx context.Context, key string, opts locks.Options) (locks.Result, error) {
-	var took float64
-	var res locks.Result
-	var err error
 	if l.instantTry && opts.Wait == 0 {
-		res, err = l.inner.Acquire(ctx, key, opts)
-	} else {
-		start := l.clock.Now()
-		res, err = l.inner.Acquire(ctx, key, opts)
-		took = l.clock.Since(start).Seconds()
+		res, err := l.inner.Acquire(ctx, key, opts)
+		switch {
+		case err != nil:
+			l.failed.observeZero()
+		case res.Acquired:
+			l.acquired.observeZero()
+			l.renewals.answered()
+		default:
+			l.notAcquired.observeZero()
+			l.renewals.answered()
+		}
+		return res, err
 	}
+	start := l.clock.Now()
+	res, err := l.inner.Acquire(ctx, key, opts)
+	took := l.clock.Since(start).Seconds()
 	switch {
 	case err != nil:
-		l.failed.Observe(took)
+		l.failed.observe(took)
 	case res.Acquired:
-		l.acquired.Observe(took)
+		l.acquired.observe(took)
 		l.renewals.answered()
 	default:
-		l.notAcquired.Observe(took)
+		l.notAcquired.observe(took)
 		l.renewals.answered()
 	}
 	return res, err
@@ -144,13 +182,18 @@ func (l *Locks) WithLease(ctx context.Context, key string, opts locks.Options, f
 }
 
 // renewing is the adapter as WithLease's renewer sees it: its leases count
-// their renewals.
+// their renewals, and are known as WithLease's until RunWithLease releases
+// them (it always does).
 type renewing struct{ l *Locks }
 
 func (r renewing) Acquire(ctx context.Context, key string, opts locks.Options) (locks.Result, error) {
 	res, err := r.l.Acquire(ctx, key, opts)
 	if res.Acquired {
-		res.Lease = &lease{Lease: res.Lease, l: r.l, ttl: opts.TTL}
+		id := leaseID{key, res.Lease.FencingToken()}
+		r.l.wlMu.Lock()
+		r.l.inWithLease[id] = struct{}{}
+		r.l.wlMu.Unlock()
+		res.Lease = &lease{Lease: res.Lease, l: r.l, ttl: opts.TTL, id: id}
 	}
 	return res, err
 }
@@ -164,6 +207,17 @@ type lease struct {
 	locks.Lease
 	l   *Locks
 	ttl time.Duration
+	id  leaseID
+}
+
+// Release implements locks.Lease. A loss the adapter reports during it is
+// WithLease's to count, so the lease stays registered until it returns.
+func (s *lease) Release(ctx context.Context) error {
+	err := s.Lease.Release(ctx)
+	s.l.wlMu.Lock()
+	delete(s.l.inWithLease, s.id)
+	s.l.wlMu.Unlock()
+	return err
 }
 
 func (s *lease) Renew(ctx context.Context, ttl time.Duration) (bool, error) {

@@ -112,7 +112,7 @@ func TestRenewalFailures(t *testing.T) {
 		t.Errorf("%v renewal failures, want at least the first", failures)
 	}
 	if err := testutil.CollectAndCompare(reg, strings.NewReader(`
-# HELP beignet_lease_lost_total Leases held with WithLease whose holder had to stop because ownership could no longer be trusted.
+# HELP beignet_lease_lost_total Leases lost by their holder: WithLease stopped fn because ownership could no longer be trusted, or a Renew or Release found the lease gone (expired or someone else's).
 # TYPE beignet_lease_lost_total counter
 beignet_lease_lost_total{backend="flaky"} 1
 `), metrics.NameLeaseLost); err != nil {
@@ -248,5 +248,100 @@ func TestBackendName(t *testing.T) {
 		if got := metrics.BackendName(tc.l); got != tc.want {
 			t.Errorf("BackendName(%T) = %q, want %q", tc.l, got, tc.want)
 		}
+	}
+}
+
+// Leases used without WithLease are counted lost when their own Renew or
+// Release finds them gone, once per lease; a Renew or Release after the
+// holder's own Release, and a lease WithLease lost (counted by WithLease),
+// are not counted again.
+func TestLeaseLostWithoutWithLease(t *testing.T) {
+	clock := clockwork.NewFakeClock()
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := m.Instrument(locks.NewMemory(locks.WithClock(clock)), clock, "")
+	ctx := context.Background()
+	lost := func() float64 {
+		t.Helper()
+		return testutil.ToFloat64(prometheusCounter(t, reg, metrics.NameLeaseLost))
+	}
+	acquire := func(key string) locks.Lease {
+		t.Helper()
+		res, err := l.Acquire(ctx, key, locks.Options{TTL: time.Second})
+		if err != nil || !res.Acquired {
+			t.Fatalf("acquire %q: %+v, %v", key, res, err)
+		}
+		return res.Lease
+	}
+
+	// A lease released in time is no loss, nor is renewing it afterwards.
+	fine := acquire("fine")
+	if err := fine.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := fine.Renew(ctx, 0); ok || err != nil {
+		t.Fatalf("Renew after Release = %v, %v", ok, err)
+	}
+	if got := lost(); got != 0 {
+		t.Fatalf("lost = %v after a clean release, want 0", got)
+	}
+
+	// Expired, then renewed: Renew reports false and the loss counts once,
+	// however often the holder retries or releases.
+	renewed := acquire("renewed")
+	released := acquire("released")
+	clock.Advance(2 * time.Second)
+	for range 2 {
+		if ok, err := renewed.Renew(ctx, 0); ok || err != nil {
+			t.Fatalf("Renew of an expired lease = %v, %v", ok, err)
+		}
+	}
+	_ = renewed.Release(ctx)
+	if got := lost(); got != 1 {
+		t.Errorf("lost = %v after Renew found the lease gone, want 1", got)
+	}
+	// Expired and taken over, then released: Release finds it gone.
+	acquire("released") // someone else's now
+	if err := released.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_ = released.Release(ctx)
+	if got := lost(); got != 2 {
+		t.Errorf("lost = %v after Release found the lease someone else's, want 2", got)
+	}
+
+	// A WithLease whose lease expires under it is counted once, by
+	// WithLease, although its Renew and Release also find it gone.
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- l.WithLease(ctx, "held", locks.Options{TTL: 3 * time.Second}, func(c context.Context, _ locks.Lease) error {
+			close(stop)
+			<-c.Done()
+			return nil
+		})
+	}()
+	<-stop
+	// Jump past the lease's expiry in one step: the renewal at 1 s then
+	// finds it gone.
+	blockUntilArmed(t, clock)
+	clock.Advance(5 * time.Second)
+	if err := <-done; !errors.Is(err, locks.ErrLeaseLost) {
+		t.Fatalf("WithLease = %v, want ErrLeaseLost", err)
+	}
+	if got := lost(); got != 3 {
+		t.Errorf("lost = %v after WithLease lost its lease, want 3", got)
+	}
+}
+
+func blockUntilArmed(t *testing.T, clock *clockwork.FakeClock) {
+	t.Helper()
+	bctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := clock.BlockUntilContext(bctx, 1); err != nil {
+		t.Fatalf("waiting for a timer: %v", err)
 	}
 }

@@ -43,8 +43,11 @@ type Metrics struct {
 	runs        *prometheus.CounterVec
 	runDuration *prometheus.HistogramVec
 	tickLag     *prometheus.HistogramVec
+	runsBy      *series[runKey, prometheus.Counter]
+	durationBy  *series[string, prometheus.Observer]
+	lagBy       *series[string, prometheus.Observer]
 
-	acquire       *prometheus.HistogramVec
+	acquire       *acquireVec
 	leaseLost     *prometheus.CounterVec
 	renewFailures *prometheus.CounterVec
 	renewals      *renewals
@@ -82,14 +85,14 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Help:    "From a schedule's tick to the start of its run (jitter, a late wake-up, clock skew). Task passes have no tick and are left out.",
 			Buckets: lagBuckets,
 		}, []string{"schedule"}),
-		acquire: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		acquire: newAcquireVec(prometheus.HistogramOpts{
 			Name:    NameLeaseAcquireDuration,
 			Help:    "Time an acquire took until the lease was acquired or given up (including its Wait), by backend and acquired (true, false, error).",
 			Buckets: acquireBuckets,
-		}, []string{"backend", "acquired"}),
+		}),
 		leaseLost: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: NameLeaseLost,
-			Help: "Leases held with WithLease whose holder had to stop because ownership could no longer be trusted.",
+			Help: "Leases lost by their holder: WithLease stopped fn because ownership could no longer be trusted, or a Renew or Release found the lease gone (expired or someone else's).",
 		}, []string{"backend"}),
 		renewFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: NameLeaseRenewFailures,
@@ -102,6 +105,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"drain", "outcome"}),
 		outbox: newOutboxCollector(),
 	}
+	m.initScheduleSeries()
 	for _, c := range []prometheus.Collector{m.runs, m.runDuration, m.tickLag, m.acquire, m.leaseLost, m.renewFailures, m.published, m.outbox} {
 		if err := reg.Register(c); err != nil {
 			return nil, err

@@ -37,11 +37,15 @@ func (r *renewals) failed(now time.Time, ttl time.Duration) {
 }
 
 // answered ends a streak: the backend confirmed or refused something, so
-// it is reachable again. The common case takes no lock.
+// it is reachable again. The common case is one atomic load, inlined into
+// the caller.
 func (r *renewals) answered() {
-	if !r.failing.Load() {
-		return
+	if r.failing.Load() {
+		r.endStreak()
 	}
+}
+
+func (r *renewals) endStreak() {
 	r.mu.Lock()
 	r.since, r.ttl, r.count = time.Time{}, 0, 0
 	r.failing.Store(false)
