@@ -13,6 +13,7 @@ import (
 
 	"github.com/beignet-go/beignet/ctx"
 	"github.com/beignet-go/beignet/internal/backoff"
+	"github.com/beignet-go/beignet/internal/redact"
 	"github.com/beignet-go/beignet/scheduler"
 )
 
@@ -164,11 +165,12 @@ func (o PostgresOptions) open(getenv func(string) string) (store *Postgres, conn
 		}
 		cfg, err := pgxpool.ParseConfig(url)
 		if err != nil {
-			// pgx masks any password in its parse errors.
-			return nil, 0, fmt.Errorf("%w: %s: %v", ErrConfig, name, err)
+			// The same shape as REDIS_LOCKS_URL's line: the variable,
+			// its value with any password masked, then the reason.
+			return nil, 0, fmt.Errorf("%w: %s=%q: %s", ErrConfig, name, redact.URL(url), parseReason(err, url))
 		}
 		if pool, err = pgxpool.NewWithConfig(context.Background(), cfg); err != nil {
-			return nil, 0, fmt.Errorf("%w: %s: %v", ErrConfig, name, err)
+			return nil, 0, fmt.Errorf("%w: %s=%q: %s", ErrConfig, name, redact.URL(url), redact.In(err.Error(), url))
 		}
 		owned = true
 	}
@@ -261,4 +263,17 @@ func openPostgres(c context.Context, opts PostgresOptions, getenv func(string) s
 		return nil, err
 	}
 	return store, nil
+}
+
+// parseReason is why pgx could not parse url, without the connection
+// string pgx quotes first ("cannot parse `...`: "), which the caller
+// echoes already, and with any password masked.
+func parseReason(err error, url string) string {
+	msg := redact.In(err.Error(), url)
+	if rest, ok := strings.CutPrefix(msg, "cannot parse `"); ok {
+		if _, reason, ok := strings.Cut(rest, "`: "); ok {
+			return reason
+		}
+	}
+	return msg
 }

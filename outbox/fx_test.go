@@ -50,8 +50,12 @@ func TestPostgresProviderConfig(t *testing.T) {
 		mention string
 	}{
 		{"no URL", map[string]string{outbox.EnvDatabaseURL: "", outbox.EnvOutboxDatabaseURL: ""}, outbox.EnvDatabaseURL},
-		{"malformed DATABASE_URL", map[string]string{outbox.EnvDatabaseURL: "postgres://u:secret@h:notaport/db"}, outbox.EnvDatabaseURL},
-		{"OUTBOX_DATABASE_URL wins", map[string]string{outbox.EnvDatabaseURL: valid, outbox.EnvOutboxDatabaseURL: "postgres://u:secret@h:notaport/db"}, outbox.EnvOutboxDatabaseURL},
+		// The shape of REDIS_LOCKS_URL's: the variable, its value quoted
+		// with the password masked, the reason.
+		{"malformed DATABASE_URL", map[string]string{outbox.EnvDatabaseURL: "postgres://u:secret@h:notaport/db"},
+			`outbox: bad configuration: DATABASE_URL="postgres://u:xxxxx@h:notaport/db": invalid port`},
+		{"OUTBOX_DATABASE_URL wins", map[string]string{outbox.EnvDatabaseURL: valid, outbox.EnvOutboxDatabaseURL: "postgres://u:secret@h:notaport/db"},
+			`outbox: bad configuration: OUTBOX_DATABASE_URL="postgres://u:xxxxx@h:notaport/db": invalid port`},
 		{"bad schema", map[string]string{outbox.EnvDatabaseURL: valid, outbox.EnvSchema: "Bad-Name"}, "Bad-Name"},
 		{"connect attempts not a number", map[string]string{outbox.EnvDatabaseURL: valid, outbox.EnvConnectMaxAttempts: "five"}, `OUTBOX_CONNECT_MAX_ATTEMPTS="five"`},
 		{"connect attempts below 1", map[string]string{outbox.EnvDatabaseURL: valid, outbox.EnvConnectMaxAttempts: "-1"}, "OUTBOX_CONNECT_MAX_ATTEMPTS=-1"},

@@ -35,7 +35,7 @@ func TestStartupErrors(t *testing.T) {
 		{"REDIS_LOCKS_DB not a number", []string{"REDIS_LOCKS_URL=redis://127.0.0.1:6379", "REDIS_LOCKS_DB=one"},
 			`ERROR	cannot start: redislocks: bad configuration: REDIS_LOCKS_DB="one": not an integer`},
 		{"malformed DATABASE_URL", []string{"DATABASE_URL=postgres://u:secret@host:port/db"},
-			"ERROR\tcannot start: outbox: bad configuration: DATABASE_URL: cannot parse `postgres://u:xxxxx@host:port/db`: invalid port"},
+			`ERROR	cannot start: outbox: bad configuration: DATABASE_URL="postgres://u:xxxxx@host:port/db": invalid port`},
 		{"shared locks required", []string{"BEIGNET_REQUIRE_SHARED_LOCKS=true"},
 			`ERROR	cannot start: beignet: bad configuration: BEIGNET_REQUIRE_SHARED_LOCKS="true", but no provider contributes shared locks: add redislocks.Provider to the app's providers`},
 		{"BEIGNET_REQUIRE_SHARED_LOCKS not a boolean", []string{"BEIGNET_REQUIRE_SHARED_LOCKS=always"},
