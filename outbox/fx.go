@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/beignet-go/beignet/ctx"
 	"github.com/beignet-go/beignet/internal/backoff"
+	"github.com/beignet-go/beignet/internal/fxcheck"
 	"github.com/beignet-go/beignet/internal/redact"
 	"github.com/beignet-go/beignet/scheduler"
 )
@@ -25,6 +27,8 @@ func Drain(name string, pub Publisher, opts ...Option) fx.Option {
 	return DrainWith(name, func() Publisher { return pub }, opts...)
 }
 
+var publisherType = reflect.TypeFor[Publisher]()
+
 // DrainsGroup is the fx value group of the names (strings) of the drains
 // registered with Drain or DrainWith, for metrics that report per drain
 // before its first pass.
@@ -35,7 +39,13 @@ const DrainsGroup = "beignet.outbox.drains"
 // depend on the app's services:
 //
 //	outbox.DrainWith("events", func(l *zap.Logger) outbox.Publisher { return outbox.LogPublisher{Logger: l} })
+//
+// A constructor of another type fails the app with ErrConfig, naming the
+// drain and the signature it needs.
 func DrainWith(name string, constructor any, opts ...Option) fx.Option {
+	if err := fxcheck.Constructor(constructor, publisherType); err != nil {
+		return fx.Error(fmt.Errorf("%w: DrainWith(%q): %v", ErrConfig, name, err))
+	}
 	tag := `name:"beignet.outbox.publisher.` + name + `"`
 	return fx.Options(
 		fx.Supply(fx.Annotated{Group: DrainsGroup, Target: name}),

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.uber.org/fx"
+	"go.uber.org/zap"
 
 	"github.com/beignet-go/beignet"
 	"github.com/beignet-go/beignet/internal/pgtest"
@@ -121,5 +122,43 @@ func TestPostgresProviderMigratesAtStart(t *testing.T) {
 	defer tx.Rollback(bg)
 	if _, err := store.Enqueue(bg, tx, msg("t", "", "")); err != nil {
 		t.Fatalf("enqueue after the provider's migration: %v", err)
+	}
+}
+
+// A publisher constructor of the wrong type names the drain and the
+// signature it needs, as ScheduleWith does, instead of fx's chain of
+// missing types.
+func TestDrainWithWrongConstructor(t *testing.T) {
+	var nilFunc func() outbox.Publisher
+	for name, constructor := range map[string]any{
+		"concrete publisher type": func() *outbox.WebhookPublisher { return nil },
+		"publisher value":         outbox.LogPublisher{},
+		"second result":           func() (outbox.Publisher, int) { return nil, 0 },
+		"nil":                     nil,
+		"nil func":                nilFunc,
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := fx.New(fx.NopLogger, outbox.DrainWith("events", constructor)).Err()
+			if !errors.Is(err, outbox.ErrConfig) {
+				t.Fatalf("err = %v, want ErrConfig", err)
+			}
+			for _, want := range []string{`DrainWith("events")`, "func(deps...) outbox.Publisher or func(deps...) (outbox.Publisher, error)"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not say %s", err, want)
+				}
+			}
+		})
+	}
+	// The right types still build.
+	for name, constructor := range map[string]any{
+		"publisher":           func() outbox.Publisher { return outbox.LogPublisher{} },
+		"publisher and error": func(l *zap.Logger) (outbox.Publisher, error) { return outbox.LogPublisher{Logger: l}, nil },
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := fx.New(fx.NopLogger, fx.Supply(zap.NewNop()), outbox.DrainWith("events", constructor)).Err()
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/beignet-go/beignet/ctx"
+	"github.com/beignet-go/beignet/internal/fxcheck"
 )
 
 // Definition is one schedule registered through fx.
@@ -116,7 +117,7 @@ func newModule(lc fx.Lifecycle, ports *ctx.Ports, defs []Definition, opts []Opti
 // A constructor of any other type fails the app's start with
 // ErrInvalidOption naming the schedule and the signature it needs.
 func ScheduleWith(name, spec string, constructor any, opts ...ScheduleOption) fx.Option {
-	if err := checkConstructor(constructor, handlerType); err != nil {
+	if err := fxcheck.Constructor(constructor, handlerType); err != nil {
 		return fx.Error(fmt.Errorf("%w: ScheduleWith(%q): %v", ErrInvalidOption, name, err))
 	}
 	tag := `name:"beignet.schedule.` + name + `"`
@@ -131,24 +132,3 @@ func ScheduleWith(name, spec string, constructor any, opts ...ScheduleOption) fx
 }
 
 var handlerType = reflect.TypeFor[Handler]()
-
-// checkConstructor reports why constructor is not an fx constructor of
-// want: a func returning want, or want and an error.
-func checkConstructor(constructor any, want reflect.Type) error {
-	t := reflect.TypeOf(constructor)
-	sig := fmt.Sprintf("func(deps...) %[1]s or func(deps...) (%[1]s, error)", want)
-	if t == nil || t.Kind() != reflect.Func {
-		return fmt.Errorf("constructor is %T, want a %s", constructor, sig)
-	}
-	if reflect.ValueOf(constructor).IsNil() {
-		return fmt.Errorf("constructor is a nil %s, want a %s", t, sig)
-	}
-	errType := reflect.TypeFor[error]()
-	switch {
-	case t.NumOut() == 1 && t.Out(0) == want:
-	case t.NumOut() == 2 && t.Out(0) == want && t.Out(1) == errType:
-	default:
-		return fmt.Errorf("constructor is a %s, want a %s", t, sig)
-	}
-	return nil
-}
