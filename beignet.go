@@ -70,6 +70,14 @@ type portsIn struct {
 	Work ctx.Tracker `optional:"true"`
 }
 
+// memoryFallbackWarning is what the app logs at Warn when it starts without
+// a shared-locks provider: its locks and its run ledger are then in the
+// process's memory, so every instance runs every tick and each sees only
+// its own runs.
+const memoryFallbackWarning = "beignet: no shared locks provider: locks and the run ledger are in this process's memory, " +
+	"so every instance of this app runs every tick, and the run history (Runs, the admin page, the CLI) shows only this instance's runs. " +
+	"Add redislocks.Provider for a fleet, or set " + EnvRequireSharedLocks + "=true to refuse to start without one."
+
 func newPorts(in portsIn) (*ctx.Ports, error) {
 	p := &ctx.Ports{Locks: in.Locks, Ledger: in.Ledger, RedisLocks: in.RedisLocks, Clock: in.Clock, Logger: in.Logger, Work: in.Work}
 	require := false
@@ -87,10 +95,14 @@ func newPorts(in portsIn) (*ctx.Ports, error) {
 		// Loud, because it is silent in effect: nothing fails, but a
 		// fleet no longer runs each tick once. Said at start, so an app
 		// that fails to assemble prints only why.
-		in.Lifecycle.Append(fx.StartHook(func() {
-			in.Logger.Warn("beignet: no shared locks provider: locks are in this process's memory, so every instance of this app runs every tick. " +
-				"Add redislocks.Provider for a fleet, or set " + EnvRequireSharedLocks + "=true to refuse to start without one.")
-		}))
+		msg := memoryFallbackWarning
+		if p.Ledger != nil {
+			// A provider contributed a ledger but no locks: only the
+			// locks are this process's.
+			msg = "beignet: no shared locks provider: locks are in this process's memory, so every instance of this app runs every tick. " +
+				"Add redislocks.Provider for a fleet, or set " + EnvRequireSharedLocks + "=true to refuse to start without one."
+		}
+		in.Lifecycle.Append(fx.StartHook(func() { in.Logger.Warn(msg) }))
 		p.Locks = locks.NewMemory(locks.WithClock(in.Clock))
 	}
 	if p.Ledger == nil {

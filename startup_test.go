@@ -29,9 +29,11 @@ func TestMemoryFallbackWarns(t *testing.T) {
 	var p *ctx.Ports
 	start(t, decorate, fx.Populate(&p))
 	warns := logs.FilterLevelExact(zapcore.WarnLevel).All()
-	if len(warns) != 1 || !strings.Contains(warns[0].Message, "every instance of this app runs every tick") ||
-		!strings.Contains(warns[0].Message, beignet.EnvRequireSharedLocks+"=true") {
-		t.Fatalf("warnings %+v, want one saying every instance runs every tick", warns)
+	want := "beignet: no shared locks provider: locks and the run ledger are in this process's memory, " +
+		"so every instance of this app runs every tick, and the run history (Runs, the admin page, the CLI) shows only this instance's runs. " +
+		"Add redislocks.Provider for a fleet, or set BEIGNET_REQUIRE_SHARED_LOCKS=true to refuse to start without one."
+	if len(warns) != 1 || warns[0].Message != want {
+		t.Fatalf("warnings %+v, want one:\n%s", warns, want)
 	}
 
 	// With a provider's locks, no warning.
