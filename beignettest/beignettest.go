@@ -133,6 +133,10 @@ func (p *TestPorts) App() fx.Option {
 // of years over a busy schedule fails clearly instead of running for hours.
 const maxSteps = 1_000_000
 
+// estimateEvery is how often (in wake-ups) Advance projects, from the span
+// covered so far, how many wake-ups the whole span needs.
+const estimateEvery = 1000
+
 // patience is how long, in real time, Advance waits for the work due at
 // one step before it fails the test naming what is still in flight.
 const patience = 10 * time.Second
@@ -154,8 +158,8 @@ const patience = 10 * time.Second
 // not stop at them.
 //
 // d may be 0 (run what is due now, such as a commit's drain) up to
-// math.MaxInt64; a negative d, or one past the last representable time,
-// fails the test. Call it from the test's goroutine; concurrent calls take
+// math.MaxInt64; a negative d, one past the last representable time, or
+// one that would take more than a million wake-ups fails the test. Call it from the test's goroutine; concurrent calls take
 // turns. Work that keeps running (a goroutine that never waits) fails the
 // test after 10 s of real time, naming it.
 func (p *TestPorts) Advance(d time.Duration) {
@@ -180,6 +184,14 @@ func (p *TestPorts) Advance(d time.Duration) {
 		}
 		if steps == maxSteps {
 			p.t.Fatalf("beignettest: Advance(%v): more than %d wake-ups on the way; advance less at a time", d, maxSteps)
+		}
+		if steps > 0 && steps%estimateEvery == 0 {
+			// Fail at once, not after an hour of stepping, when the
+			// wake-ups so far say the rest will not fit.
+			if covered := at.Sub(now); covered > 0 && float64(steps)*float64(d)/float64(covered) > maxSteps {
+				p.t.Fatalf("beignettest: Advance(%v): about %.3g wake-ups on the way (%d in the first %v), more than %d; advance less at a time",
+					d, float64(steps)*float64(d)/float64(covered), steps, covered, maxSteps)
+			}
 		}
 		p.work.wake(at)
 		p.Clock.Advance(max(at.Sub(p.Clock.Now()), 0))

@@ -2,6 +2,7 @@ package beignettest
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"strings"
 	"testing"
@@ -171,5 +172,25 @@ func TestBadInputFailsTheTest(t *testing.T) {
 	}
 	if msg := fails(t, func(tb testing.TB) { CreateTestPorts(tb, StartAt(time.Time{})) }); !strings.Contains(msg, "StartAt(zero time)") {
 		t.Errorf("zero StartAt: %q", msg)
+	}
+}
+
+// Advance over more wake-ups than it will step through fails at once with
+// the projected count, rather than after minutes of stepping.
+func TestAdvanceTooFarFailsFast(t *testing.T) {
+	msg := fails(t, func(tb testing.TB) {
+		tp := CreateTestPorts(tb)
+		var woke func()
+		// A loop that wakes every second, as an every-second task would.
+		var loop func()
+		loop = func() {
+			woke = tp.work.Sleep("loop", time.Second)
+			tp.Ports.Clock.AfterFunc(time.Second, func() { woke(); loop() })
+		}
+		loop()
+		tp.Advance(math.MaxInt64)
+	})
+	if !strings.Contains(msg, "wake-ups on the way") || !strings.Contains(msg, "advance less at a time") {
+		t.Fatalf("failure %q, want the projected count of wake-ups", msg)
 	}
 }
