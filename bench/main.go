@@ -15,7 +15,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -31,14 +34,44 @@ func main() {
 	flag.IntVar(&fleetSchedules, "fleet-schedules", fleetSchedules, "schedules per instance in the scheduler-at-scale run")
 	note := flag.String("note", "", "conditions of the run, printed under the machine line")
 	out := flag.String("out", "", "write the markdown report here as well as to stdout")
+	only := flag.String("only", "", "measure only these sections (comma-separated: "+strings.Join(sectionNames, ",")+
+		") and print their raw figures instead of the report; refuses -out, so docs/benchmarks.md is never half a run")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (harness, clients and schedulers) here")
 	flag.Parse()
-	if err := run(*runs, *dur, *rounds, *ticks, *fleetSecs, *note, *out); err != nil {
+	if err := run(*runs, *dur, *rounds, *ticks, *fleetSecs, *note, *out, *only, *cpuProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(runs int, dur time.Duration, rounds, ticks, fleetSecs int, note, out string) error {
+// sectionNames are the sections -only selects, in the order they run.
+var sectionNames = []string{"throughput", "handoff", "commands", "exactlyonce", "waiters", "redismemory", "fleet", "memory"}
+
+func run(runs int, dur time.Duration, rounds, ticks, fleetSecs int, note, out, only, cpuProfile string) error {
+	want := func(string) bool { return true }
+	if only != "" {
+		if out != "" {
+			return fmt.Errorf("-only %q with -out %q: a partial run must not rewrite the report", only, out)
+		}
+		picked := strings.Split(only, ",")
+		for _, p := range picked {
+			if !slices.Contains(sectionNames, p) {
+				return fmt.Errorf("-only: unknown section %q (want some of %s)", p, strings.Join(sectionNames, ","))
+			}
+		}
+		want = func(s string) bool { return slices.Contains(picked, s) }
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	srv, err := startRedis()
 	if err != nil {
 		return err
@@ -47,38 +80,37 @@ func run(runs int, dur time.Duration, rounds, ticks, fleetSecs int, note, out st
 	fmt.Fprintf(os.Stderr, "bench: private redis-server on %s, %d runs per figure\n", srv.addr, runs)
 
 	r := &results{}
-	fmt.Fprintln(os.Stderr, "bench: throughput")
-	if err := measureThroughput(r, srv.addr, runs, dur); err != nil {
-		return err
+	steps := []struct {
+		name, what string
+		fn         func() error
+	}{
+		{"throughput", "throughput", func() error { return measureThroughput(r, srv.addr, runs, dur) }},
+		{"handoff", "hand-off latency", func() error { return measureHandoff(r, srv.addr, runs, rounds) }},
+		{"commands", "commands per operation", func() error { return measureCommands(r, srv.addr) }},
+		{"exactlyonce", "exactly once per tick", func() error { return measureExactlyOnce(r, srv.addr, runs, ticks) }},
+		{"waiters", "1,000 waiters", func() error { return measureWaiters(r, srv.addr) }},
+		{"redismemory", "Redis memory per lease", func() error { return measureRedisMemory(r, srv.addr) }},
+		{"fleet", "scheduler at scale", func() error {
+			if fleetSecs <= 0 {
+				return nil
+			}
+			return measureFleet(r, srv.addr, runs, fleetSecs)
+		}},
+		{"memory", "memory adapter", func() error { measureMemory(r, runs); return nil }},
 	}
-	fmt.Fprintln(os.Stderr, "bench: hand-off latency")
-	if err := measureHandoff(r, srv.addr, runs, rounds); err != nil {
-		return err
-	}
-	fmt.Fprintln(os.Stderr, "bench: commands per operation")
-	if err := measureCommands(r, srv.addr); err != nil {
-		return err
-	}
-	fmt.Fprintln(os.Stderr, "bench: exactly once per tick")
-	if err := measureExactlyOnce(r, srv.addr, runs, ticks); err != nil {
-		return err
-	}
-	fmt.Fprintln(os.Stderr, "bench: 1,000 waiters")
-	if err := measureWaiters(r, srv.addr); err != nil {
-		return err
-	}
-	fmt.Fprintln(os.Stderr, "bench: Redis memory per lease")
-	if err := measureRedisMemory(r, srv.addr); err != nil {
-		return err
-	}
-	if fleetSecs > 0 {
-		fmt.Fprintln(os.Stderr, "bench: scheduler at scale")
-		if err := measureFleet(r, srv.addr, runs, fleetSecs); err != nil {
+	for _, st := range steps {
+		if !want(st.name) {
+			continue
+		}
+		fmt.Fprintln(os.Stderr, "bench:", st.what)
+		if err := st.fn(); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintln(os.Stderr, "bench: memory adapter")
-	measureMemory(r, runs)
+	if only != "" {
+		fmt.Print(r.raw())
+		return nil
+	}
 
 	md := r.markdown(runs, dur, rounds, ticks, fleetSecs, note, srv.version)
 	fmt.Print(md)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -30,6 +31,16 @@ func (r *results) median(key string) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// raw lists every figure measured, its median and its samples, for a run
+// of a few sections (-only).
+func (r *results) raw() string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(r.samples)) {
+		fmt.Fprintf(&b, "%s\tmedian %.3f\tsamples %v\n", k, r.median(k), r.samples[k])
+	}
+	return b.String()
 }
 
 func (r *results) markdown(runs int, dur time.Duration, rounds, ticks, fleetSecs int, note, redisVersion string) string {
@@ -127,7 +138,9 @@ func (r *results) markdown(runs int, dur time.Duration, rounds, ticks, fleetSecs
 	d, m := r.median("eodup/beignet"), r.median("eomiss/beignet")
 	check("exactly once: 0 duplicates, 0 misses", fmt.Sprintf("%.0f and %.0f", d, m), d == 0 && m == 0)
 
-	p("\n## Reproduce\n\n```sh\nmake bench-compare        # runs bench/ and rewrites this file\n```\n")
+	p("\n## Reproduce\n\n```sh\nmake bench-compare        # runs bench/ and rewrites this file\n")
+	p("cd bench && go run . -only fleet -runs 1 -fleet 8   # one section, raw figures, this file untouched\n```\n")
+	p("\nWith `-only`, the scheduler-at-scale section also prints Redis round trips and commands per schedule per second on each instance (`fleet/trips`, `fleet/cmds`), the server's CPU share (`fleet/rediscpu`) and its µs per script (`fleet/scriptus`); `-cpuprofile` profiles the harness and its clients.\n")
 	return b.String()
 }
 
