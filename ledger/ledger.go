@@ -242,3 +242,26 @@ type Ledger interface {
 	// Instances returns the instances whose heartbeat is live, sorted.
 	Instances(ctx context.Context) ([]Instance, error)
 }
+
+// BatchRegisterer is implemented by ledgers that record many definitions
+// in fewer round trips than one Register each: a scheduler starting with
+// thousands of schedules registers them all at once.
+type BatchRegisterer interface {
+	// RegisterAll is Register for each of defs. Every name is checked
+	// before anything is written, so a bad name writes nothing.
+	RegisterAll(ctx context.Context, defs []Definition) error
+}
+
+// RegisterAll registers defs in l: in one batch when l implements
+// BatchRegisterer, else one Register each, in order.
+func RegisterAll(ctx context.Context, l Ledger, defs []Definition) error {
+	if b, ok := l.(BatchRegisterer); ok {
+		return b.RegisterAll(ctx, defs)
+	}
+	for _, d := range defs {
+		if err := l.Register(ctx, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -110,7 +110,10 @@ func NewMemory(opts ...Option) *Memory {
 	}
 }
 
-var _ Ledger = (*Memory)(nil)
+var (
+	_ Ledger          = (*Memory)(nil)
+	_ BatchRegisterer = (*Memory)(nil)
+)
 
 // String names the backend in startup logs.
 func (m *Memory) String() string { return "memory (this process only)" }
@@ -142,6 +145,21 @@ func (m *Memory) Register(ctx context.Context, d Definition) error {
 		m.scheds[d.Name] = s
 	}
 	s.def = d
+	return nil
+}
+
+// RegisterAll implements BatchRegisterer.
+func (m *Memory) RegisterAll(ctx context.Context, defs []Definition) error {
+	for _, d := range defs {
+		if err := ValidateName(d.Name); err != nil {
+			return err
+		}
+	}
+	for _, d := range defs {
+		if err := m.Register(ctx, d); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

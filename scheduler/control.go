@@ -155,8 +155,13 @@ func (s *Scheduler) registerLocal(ctx context.Context, name string) error {
 }
 
 func (s *Scheduler) register(ctx context.Context, e *entry) error {
-	if err := s.led.Register(ctx, ledger.Definition{Name: e.name, Spec: e.spec, Location: e.loc.String()}); err != nil {
+	if err := s.led.Register(ctx, e.definition()); err != nil {
 		return fmt.Errorf("scheduler: register %q in the ledger: %w", e.name, err)
 	}
 	return nil
+}
+
+// definition is what the ledger records of e.
+func (e *entry) definition() ledger.Definition {
+	return ledger.Definition{Name: e.name, Spec: e.spec, Location: e.loc.String()}
 }

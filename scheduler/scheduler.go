@@ -245,12 +245,17 @@ func (s *Scheduler) Start() error {
 	}
 	// The ledger learns every schedule before its first tick, so that the
 	// fleet's controls and history know it.
+	// All at once: a ledger that batches (Redis) takes a few round trips
+	// for thousands of schedules, where one Register each would take
+	// thousands.
 	rctx, cancel := context.WithTimeout(context.Background(), registerTimeout)
 	defer cancel()
-	for _, e := range s.order {
-		if err := s.register(rctx, e); err != nil {
-			return err
-		}
+	defs := make([]ledger.Definition, len(s.order))
+	for i, e := range s.order {
+		defs[i] = e.definition()
+	}
+	if err := ledger.RegisterAll(rctx, s.led, defs); err != nil {
+		return fmt.Errorf("scheduler: register %d schedules in the ledger: %w", len(defs), err)
 	}
 	s.loopCtx, s.stopLoops = context.WithCancel(context.Background())
 	if len(s.order) > 0 {

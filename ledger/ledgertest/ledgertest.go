@@ -41,6 +41,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		fn   func(t *testing.T, h Harness)
 	}{
 		{"Register", testRegister},
+		{"RegisterAll", testRegisterAll},
 		{"UnknownSchedule", testUnknown},
 		{"BadInput", testBadInput},
 		{"ClaimExclusive", testClaimExclusive},
@@ -130,6 +131,48 @@ func testRegister(t *testing.T, h Harness) {
 	one, err := h.Ledger.Schedule(bg, "b")
 	if err != nil || one.Name != "b" || one.Paused {
 		t.Errorf("Schedule(b) = %+v, %v", one, err)
+	}
+}
+
+func testRegisterAll(t *testing.T, h Harness) {
+	register(t, h, "s0001")
+	if err := h.Ledger.SetPaused(bg, "s0001", true); err != nil {
+		t.Fatal(err)
+	}
+	// More than one batch's worth, with one schedule registered before.
+	const n = 1200
+	defs := make([]ledger.Definition, n)
+	for i := range defs {
+		defs[i] = ledger.Definition{Name: fmt.Sprintf("s%04d", i), Spec: fmt.Sprintf("%d * * * *", i%60), Location: "Europe/Berlin"}
+	}
+	if err := ledger.RegisterAll(bg, h.Ledger, defs); err != nil {
+		t.Fatalf("RegisterAll(%d definitions): %v", n, err)
+	}
+	all, err := h.Ledger.Schedules(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != n {
+		t.Fatalf("Schedules lists %d, want %d", len(all), n)
+	}
+	for i, s := range all {
+		if s.Definition != defs[i] {
+			t.Fatalf("Schedules[%d] = %+v, want %+v", i, s.Definition, defs[i])
+		}
+		if s.Paused != (s.Name == "s0001") {
+			t.Fatalf("Schedules[%d] = %+v: re-registering must keep the paused state", i, s)
+		}
+	}
+	// A bad name anywhere writes nothing.
+	bad := []ledger.Definition{{Name: "fresh", Spec: "@every 1m", Location: "UTC"}, {Name: "bad\nname"}}
+	if err := ledger.RegisterAll(bg, h.Ledger, bad); !errors.Is(err, ledger.ErrInvalid) || !strings.Contains(err.Error(), `"bad\nname"`) {
+		t.Fatalf("RegisterAll with a bad name: %v, want ErrInvalid naming it", err)
+	}
+	if _, err := h.Ledger.Schedule(bg, "fresh"); !errors.Is(err, ledger.ErrUnknownSchedule) {
+		t.Fatalf("Schedule(fresh) after a refused RegisterAll: %v, want ErrUnknownSchedule", err)
+	}
+	if err := ledger.RegisterAll(bg, h.Ledger, nil); err != nil {
+		t.Fatalf("RegisterAll(nil): %v", err)
 	}
 }
 

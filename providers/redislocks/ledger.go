@@ -21,7 +21,9 @@ import (
 // {prefix#sched:<name>}:runs (a list capped at the history size), however
 // long it runs: no key per tick. Two more keys serve the whole fleet: a set
 // of schedule names and a sorted set of instance heartbeats. Every write is
-// one script, one round trip.
+// one script, one round trip; concurrent calls share pipelines (natural
+// batching, as in Locks), so a tick due on thousands of schedules at once
+// costs a few round trips, not thousands.
 //
 // Claims lapse by Redis's clock, so instances whose clocks disagree still
 // agree on when a claim has lapsed; with ledger.WithClock the adapter's
@@ -34,9 +36,16 @@ type Ledger struct {
 	fake    bool            // clock also drives claims
 	history int
 	maxAge  time.Duration
+	// batch pipelines the scripts of concurrent calls: the claims of
+	// thousands of schedules due at the same tick leave as a few
+	// pipelines rather than a round trip each.
+	batch *batcher
 }
 
-var _ ledger.Ledger = (*Ledger)(nil)
+var (
+	_ ledger.Ledger          = (*Ledger)(nil)
+	_ ledger.BatchRegisterer = (*Ledger)(nil)
+)
 
 // NewLedger returns the ledger on client under prefix (DefaultPrefix if
 // empty, escaped as in New). "#" after the prefix, where leases have "|",
@@ -47,7 +56,8 @@ func NewLedger(client redis.UniversalClient, prefix string, opts ...ledger.Optio
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
-	l := &Ledger{client: client, prefix: prefix, open: "{" + prefixEscaper.Replace(prefix) + "#", clock: c.Clock, fake: c.Clock != nil, history: c.History, maxAge: c.MaxAge}
+	l := &Ledger{client: client, prefix: prefix, open: "{" + prefixEscaper.Replace(prefix) + "#", clock: c.Clock, fake: c.Clock != nil, history: c.History, maxAge: c.MaxAge,
+		batch: &batcher{client: client}}
 	if l.clock == nil {
 		l.clock = clockwork.NewRealClock()
 	}
@@ -79,7 +89,7 @@ func (l *Ledger) run(ctx context.Context, s *redis.Script, name, op string, args
 		now = strconv.FormatInt(l.clock.Now().UnixNano(), 10)
 	}
 	argv := append([]any{now, l.history, l.maxAge.Milliseconds()}, args...)
-	res, err := s.Run(ctx, l.client, l.ScheduleKeys(name), argv...).Slice()
+	res, err := l.batch.run(ctx, s, l.ScheduleKeys(name), argv...).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("redislocks: ledger %s %q: %w", op, name, err)
 	}
@@ -104,6 +114,53 @@ func (l *Ledger) Register(ctx context.Context, d ledger.Definition) error {
 		return fmt.Errorf("redislocks: ledger register %q: %w", d.Name, err)
 	}
 	return nil
+}
+
+// registerBatch is how many schedules one pipeline of RegisterAll
+// carries: large enough that thousands take a few round trips, small
+// enough that one pipeline's replies stay a modest buffer.
+const registerBatch = 500
+
+// RegisterAll implements ledger.BatchRegisterer: a pipeline per
+// registerBatch definitions writes their hashes, then one more adds their
+// names to the fleet's set, so a listed name always resolves, as with
+// Register.
+func (l *Ledger) RegisterAll(ctx context.Context, defs []ledger.Definition) error {
+	for _, d := range defs {
+		if err := ledger.ValidateName(d.Name); err != nil {
+			return err
+		}
+	}
+	for chunk := range slices.Chunk(defs, registerBatch) {
+		cmds, err := l.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, d := range chunk {
+				p.HSet(ctx, l.ScheduleKeys(d.Name)[0], "spec", d.Spec, "loc", d.Location)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("redislocks: ledger register %d schedules from %q: %w", len(chunk), chunk[0].Name, firstErr(cmds, err))
+		}
+		names := make([]any, len(chunk))
+		for i, d := range chunk {
+			names[i] = d.Name
+		}
+		if err := l.client.SAdd(ctx, l.fleetKey("schedules"), names...).Err(); err != nil {
+			return fmt.Errorf("redislocks: ledger register %d schedules from %q: %w", len(chunk), chunk[0].Name, err)
+		}
+	}
+	return nil
+}
+
+// firstErr is the error of the first failed command of a pipeline (which
+// names the command), else err.
+func firstErr(cmds []redis.Cmder, err error) error {
+	for _, c := range cmds {
+		if c.Err() != nil {
+			return fmt.Errorf("%s: %w", c.Name(), c.Err())
+		}
+	}
+	return err
 }
 
 // Schedules implements ledger.Ledger.
