@@ -81,6 +81,14 @@ func (s *Scheduler) claimAndRun(e *entry, tick time.Time, manual bool, b *busy) 
 					return
 				}
 				wait = c.HeldFor + time.Millisecond
+				if !next.IsZero() && !now.Add(wait).Before(next) {
+					// The claim outlives the tick's currency: it cannot
+					// be taken over in time, and a lapse will be
+					// recorded as abandoned by the next tick's claim.
+					// Watching would only cost a timer now and a claim
+					// at the next tick, when the fleet is busiest.
+					return
+				}
 			} else {
 				if !overlapEnd.IsZero() && !now.Before(overlapEnd) {
 					s.skipHeld(e, req, c)
