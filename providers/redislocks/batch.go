@@ -34,29 +34,58 @@ type scriptOp struct {
 	keys   []string
 	args   []any
 	cmd    *redis.Cmd
-	done   chan struct{}
+	// sent is set before the op goes on the wire; an op whose caller
+	// gave up before that is never sent.
+	sent bool
+	done chan struct{} // closed once cmd holds the reply, or the op was dropped
 }
 
 // run runs script once, in a pipeline with whatever else is queued.
 func (b *batcher) run(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
+	return b.start(ctx, script, keys, args...).wait(ctx)
+}
+
+// start sends script once, in a pipeline with whatever else is queued,
+// and returns the op at once; wait collects its reply.
+//
+// Every op, alone or batched, is sent as a pipeline, so a Locks or Ledger
+// uses connections of the client's pipeline pool only, at most
+// maxInFlight of them, rather than that many more from the main pool for
+// ops that happened to go alone.
+func (b *batcher) start(ctx context.Context, script *redis.Script, keys []string, args ...any) *scriptOp {
+	op := &scriptOp{ctx: ctx, script: script, keys: keys, args: args, done: make(chan struct{})}
 	b.mu.Lock()
 	if b.inFlight < maxInFlight {
 		b.inFlight++
 		b.mu.Unlock()
-		// Alone: Run is EVALSHA, falling back to EVAL once per server.
-		cmd := script.Run(ctx, b.client, keys, args...)
-		b.next()
-		return cmd
+		if ctx.Done() == nil {
+			// Nobody can give up on it: send it from here.
+			b.send([]*scriptOp{op})
+			b.next()
+			return op
+		}
+		// Sent from its own goroutine, so a caller whose ctx ends
+		// stops waiting at once while the reply is still read.
+		go func() {
+			b.send([]*scriptOp{op})
+			b.next()
+		}()
+		return op
 	}
-	op := &scriptOp{ctx: ctx, script: script, keys: keys, args: args, done: make(chan struct{})}
 	b.queue = append(b.queue, op)
 	b.mu.Unlock()
+	return op
+}
+
+// wait returns op's reply, or ctx's error if ctx ends first. The script
+// may still run then; callers treat that error as "could not tell",
+// exactly as for a reply lost on the network, and may wait on op.done to
+// learn what happened.
+func (op *scriptOp) wait(ctx context.Context) *redis.Cmd {
 	select {
 	case <-op.done:
 		return op.cmd
 	case <-ctx.Done():
-		// The script may still run; callers treat an error as "could not
-		// tell", exactly as for a reply lost on the network.
 		cmd := redis.NewCmd(ctx)
 		cmd.SetErr(ctx.Err())
 		return cmd
@@ -86,7 +115,7 @@ func (b *batcher) next() {
 // the server did not know (after a restart or a failover), and completes
 // every operation.
 func (b *batcher) send(batch []*scriptOp) {
-	live := batch[:0:0]
+	live := make([]*scriptOp, 0, len(batch))
 	for _, op := range batch {
 		if err := op.ctx.Err(); err != nil {
 			// Never sent: a caller that has given up must not acquire.
@@ -95,6 +124,7 @@ func (b *batcher) send(batch []*scriptOp) {
 			close(op.done)
 			continue
 		}
+		op.sent = true
 		live = append(live, op)
 	}
 	if len(live) == 0 {

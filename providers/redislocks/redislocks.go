@@ -197,13 +197,15 @@ type attempt struct {
 func (a *attempt) try(ctx context.Context, waitFlag string) (*Lease, time.Duration, error) {
 	sentAt := a.l.clock.Now()
 	a.args[3], a.args[4] = sentAt.UnixMicro(), waitFlag
-	res, err := a.l.batch.run(ctx, acquireScript, []string{a.keys.lease, a.keys.fence}, a.args...).Int64Slice()
+	op := a.l.batch.start(ctx, acquireScript, []string{a.keys.lease, a.keys.fence}, a.args...)
+	res, err := op.wait(ctx).Int64Slice()
 	if err != nil {
 		if inFlight(ctx, err) {
 			// Given up on while the request was in flight: Redis may
 			// still grant it, and nobody would release that lease for a
-			// whole TTL. The owner id is ours, so give it back.
-			a.abandon(ctx)
+			// whole TTL. The owner id is ours, so give it back, once
+			// the acquire has been answered.
+			a.abandonAfter(ctx, op)
 		}
 		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 			err = errors.Join(ctx.Err(), err)
@@ -256,6 +258,30 @@ func (a *attempt) abandon(ctx context.Context) {
 	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(a.opts.TTL, abandonTimeout))
 	defer cancel()
 	_, _ = a.l.release(c, a.keys, a.owner)
+}
+
+// abandonAfter is abandon for an acquire whose caller stopped waiting
+// while it was in flight. The release goes out only once the acquire has
+// been answered (or abandonTimeout has passed): with two pipelines in
+// flight on two connections, a release sent at once could reach Redis
+// before the acquire it undoes, find nothing, and leave the acquire's
+// lease to live out its TTL. An acquire never sent, or answered "held",
+// needs no release at all.
+func (a *attempt) abandonAfter(ctx context.Context, op *scriptOp) {
+	// A bound on a network wait, in real time like abandon's own.
+	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), min(a.opts.TTL, abandonTimeout))
+	defer cancel()
+	select {
+	case <-op.done:
+		if !op.sent {
+			return
+		}
+		if res, err := op.cmd.Int64Slice(); err == nil && len(res) == 2 && res[0] == 0 {
+			return
+		}
+	case <-c.Done():
+	}
+	a.abandon(ctx)
 }
 
 // release runs the release script for owner, answering ownerMine, ownerGone

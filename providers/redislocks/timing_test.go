@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -104,21 +105,33 @@ type stallRenew struct {
 }
 
 func (s *stallRenew) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+// Scripts go out as pipelines (of one, for a lone caller).
 func (s *stallRenew) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		for _, cmd := range cmds {
+			s.hold(cmd)
+		}
+		return err
+	}
 }
 func (s *stallRenew) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		err := next(ctx, cmd)
-		args := cmd.Args()
-		if len(args) == 6 && fmt.Sprint(args[len(args)-1]) == s.stall {
-			close(s.applied)
-			select {
-			case <-s.release:
-			case <-time.After(300 * time.Millisecond):
-			}
-		}
+		s.hold(cmd)
 		return err
+	}
+}
+
+func (s *stallRenew) hold(cmd redis.Cmder) {
+	args := cmd.Args()
+	if len(args) == 6 && fmt.Sprint(args[len(args)-1]) == s.stall {
+		close(s.applied)
+		select {
+		case <-s.release:
+		case <-time.After(300 * time.Millisecond):
+		}
 	}
 }
 
@@ -160,5 +173,95 @@ func TestConcurrentRenewsNeverTrustPastTheServer(t *testing.T) {
 	}
 	if got := lease.ExpiresAt(); got.After(serverExpiry) {
 		t.Fatalf("holder trusts its lease until %v, %v past Redis's expiry", got, got.Sub(serverExpiry))
+	}
+}
+
+// holdAcquire holds back the acquire script on key's lease until a
+// release of the same lease comes through (the reorder this guards
+// against) or a while has passed, after cancelling the acquiring caller.
+type holdAcquire struct {
+	lease, fence string
+	cancel       context.CancelFunc
+	released     chan struct{} // closed when a release of lease is sent
+	overtaken    chan bool     // whether a release went out while the acquire was held
+	releaseOnce  sync.Once
+}
+
+func (h *holdAcquire) classify(cmds []redis.Cmder) (acquire, release bool) {
+	for _, c := range cmds {
+		a := c.Args()
+		if len(a) < 5 || (a[0] != "evalsha" && a[0] != "eval") {
+			continue
+		}
+		acquire = acquire || (a[3] == h.lease && a[4] == h.fence)
+		release = release || (a[3] == h.lease && a[4] != h.fence)
+	}
+	return acquire, release
+}
+
+func (h *holdAcquire) gate(cmds []redis.Cmder) {
+	acquire, release := h.classify(cmds)
+	if release {
+		h.releaseOnce.Do(func() { close(h.released) })
+	}
+	if !acquire {
+		return
+	}
+	h.cancel()
+	// Waiting for something that must not happen: a release while the
+	// acquire it undoes has not reached Redis. The bound is how long a
+	// release sent at once would take to come through here.
+	select {
+	case <-h.released:
+		h.overtaken <- true
+	case <-time.After(300 * time.Millisecond):
+		h.overtaken <- false
+	}
+}
+
+func (h *holdAcquire) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *holdAcquire) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		h.gate([]redis.Cmder{cmd})
+		return next(ctx, cmd)
+	}
+}
+func (h *holdAcquire) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		h.gate(cmds)
+		return next(ctx, cmds)
+	}
+}
+
+// The clean-up of an acquire cancelled in flight goes out only after the
+// acquire's reply. With two pipelines in flight on two connections, a
+// release sent at once can reach Redis first, find nothing, and leave the
+// acquire's lease to live out its TTL.
+func TestCancelledAcquireReleasedAfterItsReply(t *testing.T) {
+	direct := newClient(t)
+	prefix := uniquePrefix(t, direct)
+	observer := redislocks.New(direct, prefix)
+	if err := observer.Preload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(&redis.Options{Addr: redisAddr(), MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}})
+	t.Cleanup(func() { _ = c.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	h := &holdAcquire{lease: observer.LeaseKey("k"), fence: observer.LeaseKey("k") + ":fence", cancel: cancel,
+		released: make(chan struct{}), overtaken: make(chan bool, 1)}
+	c.AddHook(h)
+	l := redislocks.New(c, prefix)
+	res, err := l.Acquire(ctx, "k", locks.Options{TTL: time.Minute})
+	if err == nil || res.Acquired {
+		t.Fatalf("Acquire cancelled in flight = %+v, %v; want an error", res, err)
+	}
+	if <-h.overtaken {
+		t.Error("the clean-up release went out before the acquire it undoes")
+	}
+	// Acquire returns once its clean-up is done: the key is free now, not
+	// in a minute.
+	if lease, held, err := observer.Inspect(context.Background(), "k"); err != nil || held {
+		t.Fatalf("after the cancelled acquire: %+v held %v (%v); want the key free", lease, held, err)
 	}
 }
