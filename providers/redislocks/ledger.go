@@ -493,7 +493,7 @@ func (l *Ledger) Preload(ctx context.Context) error {
 			return fmt.Errorf("redislocks: load ledger scripts into %s: %w", describe(l.client), err)
 		}
 	}
-	return nil
+	return warmPipelines(ctx, l.client)
 }
 
 // wireRecord is a record as stored: times as Unix nanoseconds in strings

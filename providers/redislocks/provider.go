@@ -134,5 +134,15 @@ func (l *Locks) Preload(c context.Context) error {
 			return fmt.Errorf("redislocks: load scripts into %s: %w", describe(l.client), err)
 		}
 	}
+	return warmPipelines(c, l.client)
+}
+
+// warmPipelines opens a connection of the client's pipeline pool, which
+// every script goes out on (see batcher), so that the first operation
+// does not pay for a connection's handshake inside its trust window.
+func warmPipelines(c context.Context, client redis.UniversalClient) error {
+	if _, err := client.Pipelined(c, func(p redis.Pipeliner) error { p.Ping(c); return nil }); err != nil {
+		return fmt.Errorf("redislocks: open a pipeline connection to %s: %w", describe(client), err)
+	}
 	return nil
 }
