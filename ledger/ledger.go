@@ -64,6 +64,9 @@ const (
 	// Missed: the tick was not run (the fleet was down, or the instance
 	// woke too late). Not a run.
 	Missed Outcome = "missed"
+	// SkippedPaused: the tick fell while the schedule was paused, and was
+	// not run. Not a run; recorded so that a pause's gap is visible.
+	SkippedPaused Outcome = "skipped-paused"
 	// Running: the run has started and has not finished.
 	Running Outcome = "running"
 	// Abandoned: the instance running it stopped renewing its claim

@@ -160,6 +160,22 @@ func TestPauseResumeRunNow(t *testing.T) {
 		if n := ran.Load(); n != 0 {
 			t.Fatalf("%d runs while paused", n)
 		}
+		// Each paused tick is recorded once, by one of the two
+		// instances, so the pause's gap shows in the history.
+		paused := map[time.Time]int{}
+		for _, r := range runs(t, cli, "job") {
+			if r.Outcome == scheduler.SkippedPaused {
+				paused[r.Tick]++
+			}
+		}
+		if len(paused) != 3 {
+			t.Errorf("paused ticks recorded: %v, want the 3 of the paused minutes", paused)
+		}
+		for tick, n := range paused {
+			if n != 1 || tick.Second() != 0 {
+				t.Errorf("paused tick %v recorded %d times, want once", tick, n)
+			}
+		}
 		if err := cli.RunNow(c, "job"); err != nil {
 			t.Fatal(err)
 		}

@@ -29,6 +29,9 @@ const (
 	// Missed: the tick was not run: the whole fleet was down at the time,
 	// or this instance woke later than the skew tolerance. Not a run.
 	Missed = ledger.Missed
+	// SkippedPaused: the tick fell while the schedule was paused (run
+	// records only: a paused tick is not reported to hooks). Not a run.
+	SkippedPaused = ledger.SkippedPaused
 	// Running: a run that has started and not finished (run records
 	// only).
 	Running = ledger.Running

@@ -64,7 +64,12 @@ func (s *Scheduler) claimAndRun(e *entry, tick time.Time, manual bool, b *busy) 
 			s.log.Debug("tick done or claimed elsewhere", zap.String("schedule", e.name), zap.Time("tick", tick))
 			return
 		case ledger.Paused:
+			// Only the instance whose claim found the pause gets Paused
+			// (the tick is done for the rest), so each paused tick is
+			// recorded once, and the pause's gap shows in Runs.
 			s.log.Debug("tick skipped: schedule paused", zap.String("schedule", e.name), zap.Time("tick", tick))
+			s.putRecord(RunRecord{Schedule: e.name, Tick: tick, Instance: s.opts.instance, Outcome: SkippedPaused,
+				Finished: now, Err: "the schedule was paused"})
 			return
 		case ledger.Won:
 			if !manual && !c.PrevDone.IsZero() {
