@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/beignet-go/beignet/ledger"
+	"github.com/beignet-go/beignet/locks"
 )
 
 // ErrUnknownSchedule is wrapped by every error about a schedule name that
@@ -48,6 +49,9 @@ type ScheduleStatus struct {
 // every instance of the fleet (limit 0: all that are kept). It reads the
 // ledger only, so it works on a scheduler that was never started.
 func (s *Scheduler) Runs(ctx context.Context, name string, limit int) ([]RunRecord, error) {
+	if err := checkName("runs of", name); err != nil {
+		return nil, err
+	}
 	if limit < 0 {
 		return nil, fmt.Errorf("%w: runs of %q: limit %d must be >= 0", ErrInvalidOption, name, limit)
 	}
@@ -93,14 +97,17 @@ func (s *Scheduler) Resume(ctx context.Context, name string) error {
 }
 
 func (s *Scheduler) setPaused(ctx context.Context, name string, paused bool) error {
+	verb := "pause"
+	if !paused {
+		verb = "resume"
+	}
+	if err := checkName(verb, name); err != nil {
+		return err
+	}
 	if err := s.registerLocal(ctx, name); err != nil {
 		return err
 	}
 	if err := s.led.SetPaused(ctx, name, paused); err != nil {
-		verb := "pause"
-		if !paused {
-			verb = "resume"
-		}
 		return fmt.Errorf("scheduler: %s %q: %w", verb, name, err)
 	}
 	return nil
@@ -110,6 +117,9 @@ func (s *Scheduler) setPaused(ctx context.Context, name string, paused bool) err
 // instance that has the schedule runs it, as a manual run whose Tick is
 // the request time, even while the schedule is paused.
 func (s *Scheduler) RunNow(ctx context.Context, name string) error {
+	if err := checkName("run now", name); err != nil {
+		return err
+	}
 	if err := s.registerLocal(ctx, name); err != nil {
 		return err
 	}
@@ -123,6 +133,9 @@ func (s *Scheduler) RunNow(ctx context.Context, name string) error {
 // Other instances are unaffected, and the ledger keeps the schedule's
 // history. Adding the name again, with any spec, replaces it.
 func (s *Scheduler) Remove(name string) error {
+	if err := checkName("remove", name); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.entries[name]
@@ -139,6 +152,25 @@ func (s *Scheduler) Remove(name string) error {
 	}
 	e.stop()
 	return nil
+}
+
+// checkName refuses, before any backend sees it, a name that Add would
+// refuse: no schedule can have it, so the error wraps both ErrInvalidName
+// and ErrUnknownSchedule. The message quotes at most 64 bytes of it, so a
+// megabyte of name does not become a megabyte of log line.
+func checkName(op, name string) error {
+	var why string
+	switch {
+	case name == "":
+		why = "empty name"
+	case len(name) > MaxNameBytes:
+		why = fmt.Sprintf("%d bytes, over the %d-byte limit (MaxNameBytes)", len(name), MaxNameBytes)
+	case locks.ValidateKey(leaseKey(name)) != nil:
+		why = "it has a control character"
+	default:
+		return nil
+	}
+	return fmt.Errorf("scheduler: %s %.64q: %w (%w): %s", op, name, ErrInvalidName, ErrUnknownSchedule, why)
 }
 
 // registerLocal makes sure a schedule added on this instance is in the

@@ -33,3 +33,27 @@ func TestDerivedDurationsSaturate(t *testing.T) {
 		}
 	}
 }
+
+// The retry backoff doubles up to its cap and never overflows, however
+// large the cap and however many attempts.
+func TestRetryBackoffSaturates(t *testing.T) {
+	huge := time.Duration(math.MaxInt64)
+	for _, c := range []struct {
+		first, max time.Duration
+		attempt    int
+		want       time.Duration
+	}{
+		{time.Second, time.Minute, 1, time.Second},
+		{time.Second, time.Minute, 3, 4 * time.Second},
+		{time.Second, time.Minute, 100, time.Minute},
+		{1 << 62, huge, 2, huge},
+		{1 << 62, huge, math.MaxInt, huge},
+		{huge, huge, 5, huge},
+		{huge/2 + 1, huge, 2, huge},
+	} {
+		o := scheduleOptions{backoff: c.first, maxBackoff: c.max}
+		if got := retryBackoff(o, c.attempt); got != c.want || got <= 0 {
+			t.Errorf("retryBackoff(%v, %v, attempt %d) = %v, want %v", c.first, c.max, c.attempt, got, c.want)
+		}
+	}
+}

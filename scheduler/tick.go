@@ -275,6 +275,9 @@ func (s *Scheduler) putRecord(r RunRecord) {
 func retryBackoff(o scheduleOptions, attempt int) time.Duration {
 	d := o.backoff
 	for i := 1; i < attempt && d < o.maxBackoff; i++ {
+		if d > o.maxBackoff/2 {
+			return o.maxBackoff // doubling would pass the cap, or overflow
+		}
 		d *= 2
 	}
 	return min(d, o.maxBackoff)

@@ -334,8 +334,11 @@ func (l *Ledger) Runs(ctx context.Context, name string, limit int) ([]ledger.Rec
 	if err := ledger.ValidateLimit(name, limit); err != nil {
 		return nil, err
 	}
+	// No more than the list can hold is asked for: the script's stop
+	// index is a Lua double, and a limit near math.MaxInt would reach
+	// LRANGE as a float Redis refuses.
 	n := limit
-	if n == 0 {
+	if n == 0 || n > l.history {
 		n = -1
 	}
 	s, hist, err := l.view(ctx, name, n)
