@@ -399,10 +399,14 @@ func (s *Scheduler) missed(e *entry, tick, now time.Time) {
 	})
 }
 
-// MaxNameBytes is the longest schedule name Add accepts. It is the bound
-// of the per-tick claim key "schedule:<name>:tick:<RFC 3339 tick>" that
-// ticks were once claimed under, kept so that every name valid then stays
-// valid; ticks are now claimed in the ledger, whose names may be longer.
+// MaxNameBytes is the longest schedule name Add accepts (979). It was the
+// bound of the per-tick claim key "schedule:<name>:tick:<RFC 3339 tick>"
+// that ticks were once claimed under, and is kept so that every name valid
+// then stays valid. Every key derived from a name today is within it: the
+// run's lease key "schedule:<name>" (988 of locks.MaxKeyBytes, 1024), the
+// ledger's name (ledger.MaxNameBytes, 1024), and on Redis the ledger's hash
+// "{<prefix>#sched:<name>}", its run list (the same plus ":runs") and the
+// run-now push "<name>\x00<id>\x00<ns>", which Redis bounds only at 512 MB.
 const MaxNameBytes = locks.MaxKeyBytes - len("schedule:") - len(":tick:") - len(longestTick)
 
 // longestTick is the longest tick claimKey writes (a four-digit year, every
