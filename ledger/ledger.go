@@ -121,6 +121,12 @@ type ClaimRequest struct {
 	// Manual marks a run-now run. It runs even while the schedule is
 	// paused, and never marks a tick done.
 	Manual bool
+	// Request is the run-now request a manual claim runs. With it, the
+	// request stays pending while its run goes on, so that a run whose
+	// instance died is taken over like a tick: Claim answers Done once
+	// the request is finished (or expired), and Finish removes it. Empty
+	// for ticks, and for manual claims of no request.
+	Request string
 	// Owner identifies this holder (unique per run on an instance).
 	Owner string
 	// Instance is the holder's instance id, for records and operators.
@@ -214,8 +220,9 @@ type Ledger interface {
 	// Renew extends the caller's live claim by r.TTL. It reports false
 	// when the claim lapsed or someone else holds the slot now.
 	Renew(ctx context.Context, r ClaimRequest) (bool, error)
-	// Finish marks r.Tick done (unless r.Manual) and frees the slot if
-	// r.Owner holds it. With an empty Owner it only marks the tick done.
+	// Finish marks r.Tick done (unless r.Manual; a manual claim's
+	// r.Request is removed instead) and frees the slot if r.Owner holds
+	// it. With an empty Owner it only marks the tick or request done.
 	Finish(ctx context.Context, r ClaimRequest) error
 	// Release frees the slot if r.Owner holds it, leaving the tick not
 	// done, so that another instance can take it over at once.
@@ -234,10 +241,16 @@ type Ledger interface {
 	RequestRun(ctx context.Context, name string) (Request, error)
 	// TakeRequest claims a pending request: exactly one caller gets true.
 	TakeRequest(ctx context.Context, name, id string) (bool, error)
-	// PendingRequests lists the requests not yet taken, oldest first.
+	// PendingRequests lists the requests not yet taken or finished (a
+	// request claimed with ClaimRequest.Request stays pending while its
+	// run goes on), oldest first.
 	PendingRequests(ctx context.Context, name string) ([]Request, error)
 	// Subscribe delivers every request made from now until ctx ends. The
-	// push is best effort; PendingRequests is the truth.
+	// push is best effort; PendingRequests is the truth. It also delivers
+	// a Request with an empty ID and At when a schedule's run slot is
+	// freed (Finish or Release by the holder) after another claim found
+	// it held, so that a waiter on another instance retries at once
+	// rather than at the holder's expiry.
 	Subscribe(ctx context.Context) (<-chan Request, error)
 
 	// Beat records that instance is alive for ttl more.

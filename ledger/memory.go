@@ -44,6 +44,8 @@ type memSchedule struct {
 type claimSlot struct {
 	tick     time.Time
 	manual   bool
+	req      string // the run-now request of a manual claim
+	waited   bool   // a claim found it held: announce its end
 	owner    string // "" once finished or released
 	instance string
 	attempt  int
@@ -261,12 +263,19 @@ func (m *Memory) Claim(ctx context.Context, r ClaimRequest) (Claim, error) {
 			return Claim{State: Paused}, nil
 		}
 	}
-	sameRun := c.tick.Equal(r.Tick) && c.manual == r.Manual
+	if r.Manual && r.Request != "" {
+		if at, ok := s.reqs[r.Request]; !ok || now.Sub(at) > RequestTTL {
+			delete(s.reqs, r.Request)
+			return Claim{State: Done}, nil
+		}
+	}
+	sameRun := c.tick.Equal(r.Tick) && c.manual == r.Manual && c.req == r.Request
 	later := !r.Manual && !c.manual && c.tick.After(r.Tick)
 	if c.live(now) && !(sameRun && c.owner == r.Owner) {
 		if later {
 			return Claim{State: Done}, nil
 		}
+		c.waited = true
 		return Claim{State: Held, HeldTick: c.tick, HeldBy: c.instance, HeldFor: c.until.Sub(now)}, nil
 	}
 	if later {
@@ -277,7 +286,7 @@ func (m *Memory) Claim(ctx context.Context, r ClaimRequest) (Claim, error) {
 		attempt = c.attempt + 1
 	}
 	m.token++
-	*c = claimSlot{tick: r.Tick, manual: r.Manual, owner: r.Owner, instance: r.Instance, attempt: attempt, token: m.token, until: now.Add(r.TTL)}
+	*c = claimSlot{tick: r.Tick, manual: r.Manual, req: r.Request, owner: r.Owner, instance: r.Instance, attempt: attempt, token: m.token, until: now.Add(r.TTL)}
 	s.running = &Record{Schedule: r.Schedule, Tick: r.Tick, Manual: r.Manual, Attempt: attempt, Instance: r.Instance,
 		FencingToken: m.token, Outcome: Running, Started: now}
 	return Claim{State: Won, Attempt: attempt, Token: m.token, PrevDone: s.done}, nil
@@ -306,7 +315,7 @@ func (m *Memory) Renew(ctx context.Context, r ClaimRequest) (ok bool, err error)
 	}
 	err = m.locked(ctx, r.Schedule, func(s *memSchedule, now time.Time) error {
 		c := &s.claim
-		if c.live(now) && c.owner == r.Owner && c.tick.Equal(r.Tick) && c.manual == r.Manual {
+		if c.live(now) && c.owner == r.Owner && c.tick.Equal(r.Tick) && c.manual == r.Manual && c.req == r.Request {
 			c.until, ok = now.Add(r.TTL), true
 		}
 		return nil
@@ -329,9 +338,16 @@ func (m *Memory) end(ctx context.Context, r ClaimRequest, done bool) error {
 		if done && !r.Manual && r.Tick.After(s.done) {
 			s.done = r.Tick
 		}
+		if done && r.Manual && r.Request != "" {
+			delete(s.reqs, r.Request)
+		}
 		c := &s.claim
-		if r.Owner != "" && c.owner == r.Owner && c.tick.Equal(r.Tick) && c.manual == r.Manual {
+		if r.Owner != "" && c.owner == r.Owner && c.tick.Equal(r.Tick) && c.manual == r.Manual && c.req == r.Request {
 			c.owner, c.until = "", time.Time{}
+			if c.waited {
+				c.waited = false
+				m.pushLocked(Request{Schedule: r.Schedule})
+			}
 		}
 		return nil
 	})
@@ -405,15 +421,20 @@ func (m *Memory) RequestRun(ctx context.Context, name string) (req Request, err 
 		}
 		req = Request{Schedule: name, ID: rand.Text(), At: now}
 		s.reqs[req.ID] = now
-		for ch := range m.subs {
-			select {
-			case ch <- req:
-			default: // a slow subscriber falls back to PendingRequests
-			}
-		}
+		m.pushLocked(req)
 		return nil
 	})
 	return req, err
+}
+
+// pushLocked delivers r to every subscriber that has room. m.mu is held.
+func (m *Memory) pushLocked(r Request) {
+	for ch := range m.subs {
+		select {
+		case ch <- r:
+		default: // a slow subscriber falls back to PendingRequests
+		}
+	}
 }
 
 // TakeRequest implements Ledger.

@@ -58,6 +58,8 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"HistoryBound", testHistoryBound},
 		{"AgeBound", testAgeBound},
 		{"Requests", testRequests},
+		{"ManualClaimOfRequest", testManualRequest},
+		{"FreedSlotIsPushed", testFreedPush},
 		{"Instances", testInstances},
 	}
 	for _, c := range cases {
@@ -590,6 +592,74 @@ func testRequests(t *testing.T, h Harness) {
 	}
 	cancel()
 	for range sub { // closed when its ctx ends
+	}
+}
+
+// A manual claim naming its request keeps the request pending while it
+// runs, is held against other owners, is taken over as attempt 2 after it
+// lapses, and is done once Finish removes the request.
+func testManualRequest(t *testing.T, h Harness) {
+	register(t, h, "s")
+	r, err := h.Ledger.RequestRun(bg, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mreq := func(owner string) ledger.ClaimRequest {
+		return ledger.ClaimRequest{Schedule: "s", Tick: r.At, Manual: true, Request: r.ID, Owner: owner, Instance: owner, TTL: ttl}
+	}
+	a := claim(t, h, mreq("a"), ledger.Won)
+	held := claim(t, h, mreq("b"), ledger.Held)
+	if !held.HeldTick.Equal(r.At) || held.HeldBy != "a" {
+		t.Errorf("held = %+v, want a's claim of the request", held)
+	}
+	if p, _ := h.Ledger.PendingRequests(bg, "s"); len(p) != 1 || p[0].ID != r.ID || !p[0].At.Equal(r.At) {
+		t.Errorf("pending while running = %+v, want the request, at %v", p, r.At)
+	}
+	h.Advance(ttl + time.Second)
+	b := claim(t, h, mreq("b"), ledger.Won)
+	if b.Attempt != 2 || b.Token <= a.Token {
+		t.Errorf("takeover = %+v after %+v, want attempt 2 and a higher token", b, a)
+	}
+	if rs := runs(t, h, "s"); len(rs) < 1 || rs[len(rs)-1].Outcome != ledger.Abandoned || !rs[len(rs)-1].Manual {
+		t.Errorf("records = %+v, want a's attempt abandoned", rs)
+	}
+	if err := h.Ledger.Finish(bg, mreq("b")); err != nil {
+		t.Fatal(err)
+	}
+	claim(t, h, mreq("c"), ledger.Done)
+	if p, _ := h.Ledger.PendingRequests(bg, "s"); len(p) != 0 {
+		t.Errorf("pending after Finish = %+v", p)
+	}
+	other := ledger.ClaimRequest{Schedule: "s", Tick: r.At, Manual: true, Request: "no-such-request", Owner: "d", TTL: ttl}
+	claim(t, h, other, ledger.Done)
+}
+
+// Freeing a slot that another claim found held pushes an empty-ID request
+// naming the schedule, so that waiters elsewhere retry at once.
+func testFreedPush(t *testing.T, h Harness) {
+	register(t, h, "s")
+	sctx, cancel := context.WithCancel(bg)
+	defer cancel()
+	sub, err := h.Ledger.Subscribe(sctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := ledger.ClaimRequest{Schedule: "s", Tick: tick(h, 1), Owner: "a", Instance: "a", TTL: ttl}
+	claim(t, h, a, ledger.Won)
+	claim(t, h, ledger.ClaimRequest{Schedule: "s", Tick: tick(h, 2), Owner: "b", Instance: "b", TTL: ttl}, ledger.Held)
+	if err := h.Ledger.Finish(bg, a); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-sub:
+		if got.ID != "" || got.Schedule != "s" {
+			t.Errorf("pushed %+v, want an empty-ID request of s", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("freed slot not pushed")
+	}
+	cancel()
+	for range sub {
 	}
 }
 

@@ -244,7 +244,8 @@ func (l *Ledger) Claim(ctx context.Context, r ledger.ClaimRequest) (ledger.Claim
 	if err := r.Validate(); err != nil {
 		return ledger.Claim{}, err
 	}
-	res, err := l.run(ctx, ledgerClaimScript, r.Schedule, "claim", nanos(r.Tick), r.Tick.UnixMicro(), flag(r.Manual), r.Owner, r.Instance, millis(r.TTL))
+	res, err := l.run(ctx, ledgerClaimScript, r.Schedule, "claim", nanos(r.Tick), r.Tick.UnixMicro(), flag(r.Manual), r.Owner, r.Instance, millis(r.TTL),
+		r.Request, ledger.RequestTTL.Milliseconds())
 	if err != nil {
 		return ledger.Claim{}, err
 	}
@@ -288,7 +289,7 @@ func (l *Ledger) Renew(ctx context.Context, r ledger.ClaimRequest) (bool, error)
 	if err := r.Validate(); err != nil {
 		return false, err
 	}
-	res, err := l.run(ctx, ledgerRenewScript, r.Schedule, "renew", nanos(r.Tick), flag(r.Manual), r.Owner, millis(r.TTL))
+	res, err := l.run(ctx, ledgerRenewScript, r.Schedule, "renew", nanos(r.Tick), flag(r.Manual), r.Owner, millis(r.TTL), r.Request)
 	if err != nil {
 		return false, err
 	}
@@ -304,7 +305,8 @@ func (l *Ledger) Release(ctx context.Context, r ledger.ClaimRequest) error {
 }
 
 func (l *Ledger) end(ctx context.Context, r ledger.ClaimRequest, done bool) error {
-	_, err := l.run(ctx, ledgerEndScript, r.Schedule, "finish", nanos(r.Tick), r.Tick.UnixMicro(), flag(r.Manual), r.Owner, flag(done))
+	_, err := l.run(ctx, ledgerEndScript, r.Schedule, "finish", nanos(r.Tick), r.Tick.UnixMicro(), flag(r.Manual), r.Owner, flag(done),
+		r.Request, l.channel(), r.Schedule+"\x00\x00")
 	return err
 }
 
@@ -441,7 +443,7 @@ func (l *Ledger) Subscribe(ctx context.Context) (<-chan ledger.Request, error) {
 				name, rest, found := strings.Cut(m.Payload, "\x00")
 				id, ns, found2 := strings.Cut(rest, "\x00")
 				at, err := parseNanos(ns)
-				if !found || !found2 || err != nil {
+				if !found || !found2 || err != nil || (id == "") != (ns == "") {
 					continue
 				}
 				select {

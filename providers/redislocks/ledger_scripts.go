@@ -71,12 +71,22 @@ abandon()
 
 // ledgerClaimScript asks for the run slot.
 //
-// ARGV 4..: tick ns, tick µs, manual (0/1), owner, instance, ttl ms.
+// ARGV 4..: tick ns, tick µs, manual (0/1), owner, instance, ttl ms,
+// run-now request id (empty for none), request TTL ms. A manual claim of a
+// request that is gone (finished, taken or expired) is done.
 // Reply: {1, attempt, token, prev done ns} won; {2, tick ns, instance,
 // ms left} held; {3} done; {4} paused; {-1} unknown schedule.
 var ledgerClaimScript = redis.NewScript(ledgerPrelude + `
 local tick_ns, tick_us, manual, owner = ARGV[4], tonumber(ARGV[5]), ARGV[6] == '1', ARGV[7]
-local h = redis.call('HMGET', KEYS[1], 'done', 'paused', 'c_tick', 'c_us', 'c_manual', 'c_owner', 'c_inst', 'c_attempt', 'c_until', 'done_ns', 'token')
+local h = redis.call('HMGET', KEYS[1], 'done', 'paused', 'c_tick', 'c_us', 'c_manual', 'c_owner', 'c_inst', 'c_attempt', 'c_until', 'done_ns', 'token', 'c_req')
+local req = ARGV[10]
+if manual and req ~= '' then
+	local at = redis.call('HGET', KEYS[1], 'req:' .. req)
+	if not at or tonumber(at) + tonumber(ARGV[11]) < now_ms then
+		redis.call('HDEL', KEYS[1], 'req:' .. req)
+		return {3}
+	end
+end
 if not manual then
 	if h[1] and tonumber(h[1]) >= tick_us then return {3} end
 	if h[2] == '1' then
@@ -85,10 +95,11 @@ if not manual then
 	end
 end
 local live = h[6] and h[6] ~= '' and tonumber(h[9]) > now_ms
-local same = h[3] == tick_ns and (h[5] == '1') == manual
+local same = h[3] == tick_ns and (h[5] == '1') == manual and (h[12] or '') == req
 local later = (not manual) and h[5] ~= '1' and h[4] ~= false and tonumber(h[4]) > tick_us
 if live and not (same and h[6] == owner) then
 	if later then return {3} end
+	redis.call('HSET', KEYS[1], 'c_waited', '1')
 	return {2, h[3], h[7], tonumber(h[9]) - now_ms}
 end
 if later then return {3} end
@@ -103,31 +114,40 @@ local m = '0'
 if manual then m = '1' end
 local rec = {tick = tick_ns, manual = manual, attempt = attempt, instance = ARGV[8], token = tok, outcome = 'running', started = now_ns}
 redis.call('HSET', KEYS[1], 'token', tok, 'c_tick', tick_ns, 'c_us', ARGV[5], 'c_manual', m, 'c_owner', owner,
-	'c_inst', ARGV[8], 'c_attempt', attempt, 'c_token', tok, 'c_until', string.format('%.0f', now_ms + tonumber(ARGV[9])),
+	'c_inst', ARGV[8], 'c_attempt', attempt, 'c_token', tok, 'c_req', req, 'c_waited', '0', 'c_until', string.format('%.0f', now_ms + tonumber(ARGV[9])),
 	'running', cjson.encode(rec))
 return {1, attempt, tok, h[10] or ''}
 `)
 
 // ledgerRenewScript extends the caller's live claim.
 //
-// ARGV 4..: tick ns, manual, owner, ttl ms. Reply {1} renewed, {0} not.
+// ARGV 4..: tick ns, manual, owner, ttl ms, request id. Reply {1}
+// renewed, {0} not.
 var ledgerRenewScript = redis.NewScript(ledgerPrelude + `
-local h = redis.call('HMGET', KEYS[1], 'c_owner', 'c_tick', 'c_manual', 'c_until')
-if h[1] ~= ARGV[6] or h[2] ~= ARGV[4] or h[3] ~= ARGV[5] or tonumber(h[4]) <= now_ms then return {0} end
+local h = redis.call('HMGET', KEYS[1], 'c_owner', 'c_tick', 'c_manual', 'c_until', 'c_req')
+if h[1] ~= ARGV[6] or h[2] ~= ARGV[4] or h[3] ~= ARGV[5] or tonumber(h[4]) <= now_ms or (h[5] or '') ~= ARGV[8] then return {0} end
 redis.call('HSET', KEYS[1], 'c_until', string.format('%.0f', now_ms + tonumber(ARGV[7])))
 return {1}
 `)
 
 // ledgerEndScript finishes (done = 1) or releases a claim.
 //
-// ARGV 4..: tick ns, tick µs, manual, owner, done (0/1). Reply {1}.
+// ARGV 4..: tick ns, tick µs, manual, owner, done (0/1), request id,
+// channel, message. Finishing a manual claim removes its request. Freeing
+// a slot that another claim found held publishes the message (the
+// schedule's name, then two NULs), so waiters elsewhere retry at once.
+// Reply {1}.
 var ledgerEndScript = redis.NewScript(ledgerPrelude + `
-local h = redis.call('HMGET', KEYS[1], 'done', 'c_owner', 'c_tick', 'c_manual')
+local h = redis.call('HMGET', KEYS[1], 'done', 'c_owner', 'c_tick', 'c_manual', 'c_req', 'c_waited')
 if ARGV[8] == '1' and ARGV[6] == '0' and (not h[1] or tonumber(h[1]) < tonumber(ARGV[5])) then
 	redis.call('HSET', KEYS[1], 'done', ARGV[5], 'done_ns', ARGV[4])
 end
-if ARGV[7] ~= '' and h[2] == ARGV[7] and h[3] == ARGV[4] and h[4] == ARGV[6] then
-	redis.call('HSET', KEYS[1], 'c_owner', '', 'c_until', '0')
+if ARGV[8] == '1' and ARGV[6] == '1' and ARGV[9] ~= '' then
+	redis.call('HDEL', KEYS[1], 'req:' .. ARGV[9])
+end
+if ARGV[7] ~= '' and h[2] == ARGV[7] and h[3] == ARGV[4] and h[4] == ARGV[6] and (h[5] or '') == ARGV[9] then
+	redis.call('HSET', KEYS[1], 'c_owner', '', 'c_until', '0', 'c_waited', '0')
+	if h[6] == '1' then redis.call('PUBLISH', ARGV[10], ARGV[11]) end
 end
 return {1}
 `)
@@ -193,9 +213,12 @@ for i = 1, #h, 2 do
 	end
 end
 if pending >= tonumber(ARGV[6]) then return {0, pending} end
+-- The request's time is kept in ms, so the push and PendingRequests give
+-- every instance the same tick for its claim.
+local at_ns = string.format('%.0f', now_ms) .. '000000'
 redis.call('HSET', KEYS[1], 'req:' .. ARGV[4], string.format('%.0f', now_ms))
-redis.call('PUBLISH', ARGV[7], ARGV[8] .. now_ns)
-return {1, now_ns}
+redis.call('PUBLISH', ARGV[7], ARGV[8] .. at_ns)
+return {1, at_ns}
 `)
 
 // ledgerTakeScript claims a pending request. ARGV 4..: id, request TTL ms.
