@@ -65,18 +65,18 @@ func (h heldClaim) WithLease(ctx context.Context, key string, opts locks.Options
 	return locks.RunWithLease(ctx, h.lease.clock, h, key, opts, fn)
 }
 
-// claimWith returns the claim request of one run on this instance: the
+// claimRequest returns the claim request of one run on this instance: the
 // owner is unique to the run, so a retry re-claims as the same owner while
 // any other run, here or elsewhere, is someone else.
-func (s *Scheduler) claimRequest(e *entry, tick time.Time, manual bool) ledger.ClaimRequest {
-	return ledger.ClaimRequest{Schedule: e.name, Tick: tick, Manual: manual, Owner: s.opts.instance + "/" + rand.Text()[:10],
+func (s *Scheduler) claimRequest(e *entry, tick time.Time, request string) ledger.ClaimRequest {
+	return ledger.ClaimRequest{Schedule: e.name, Tick: tick, Manual: request != "", Request: request, Owner: s.opts.instance + "/" + rand.Text()[:10],
 		Instance: s.opts.instance, TTL: e.o.ttl}
 }
 
-// freedChan returns the channel that is closed when a run of name on this
-// instance next lets go of its claim, so that a tick waiting for the slot
-// here retries at once rather than at the claim's expiry. Waiters on other
-// instances retry at the expiry.
+// freedChan returns the channel that is closed when a run of name lets go
+// of its claim, so that a tick waiting for the slot retries at once rather
+// than at the claim's expiry: a run on this instance closes it itself, and
+// a run elsewhere through the ledger's push (see listen).
 func (s *Scheduler) freedChan(name string) <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()

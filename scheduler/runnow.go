@@ -10,7 +10,7 @@ import (
 // start it also takes the requests that were made while no instance
 // listened. The push is best effort; a request it misses waits in the
 // ledger for the next instance to start.
-func (s *Scheduler) listen(reqs <-chan ledger.Request) {
+func (s *Scheduler) listen(reqs <-chan ledger.Request, b *busy) {
 	defer s.loops.Done()
 	s.mu.Lock()
 	entries := append([]*entry(nil), s.order...)
@@ -18,7 +18,16 @@ func (s *Scheduler) listen(reqs <-chan ledger.Request) {
 	for _, e := range entries {
 		s.takePending(e)
 	}
+	// The waiting requests are claimed (each run counted on its own), so
+	// a test's Advance after Start sees them.
+	b.done()
 	for r := range reqs {
+		if r.ID == "" {
+			// A run slot was freed elsewhere: wake this instance's
+			// waiters for it.
+			s.slotFreed(r.Schedule)
+			continue
+		}
 		s.mu.Lock()
 		e, ok := s.entries[r.Schedule]
 		s.mu.Unlock()
@@ -40,17 +49,11 @@ func (s *Scheduler) takePending(e *entry) {
 	}
 }
 
-// take claims request r for this instance and, if it is ours, runs it:
-// exactly one instance of the fleet gets each request.
+// take runs request r if this instance wins its claim, or watches the
+// winner's claim to take the run over if the winner dies: exactly one
+// instance of the fleet runs each request at a time, and the request stays
+// pending in the ledger until its run is finished.
 func (s *Scheduler) take(e *entry, r ledger.Request) {
-	ok, err := s.led.TakeRequest(s.loopCtx, e.name, r.ID)
-	if err != nil {
-		s.log.Error("ledger: take run-now request", zap.String("schedule", e.name), zap.Error(err))
-		return
-	}
-	if !ok {
-		return // another instance took it
-	}
 	at := r.At
 	if at.IsZero() {
 		at = s.ports.Clock.Now()
@@ -60,7 +63,7 @@ func (s *Scheduler) take(e *entry, r ledger.Request) {
 	go func() {
 		defer s.runs.Done()
 		defer b.done()
-		s.claimAndRun(e, at, true, b)
+		s.claimAndRun(e, at, r.ID, b)
 	}()
 }
 
@@ -71,6 +74,6 @@ func (s *Scheduler) subscribeLocked() error {
 		return err
 	}
 	s.loops.Add(1)
-	go s.listen(reqs)
+	go s.listen(reqs, begin(s.ports, "run-now requests waiting at start"))
 	return nil
 }

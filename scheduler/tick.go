@@ -21,18 +21,22 @@ func (s *Scheduler) run(e *entry, tick time.Time, b *busy) {
 	if e.o.jitter > 0 && b.sleep(rand.N(e.o.jitter), e.ctx.Done(), nil) == wokeByStop {
 		return
 	}
-	s.claimAndRun(e, tick, false, b)
+	s.claimAndRun(e, tick, "", b)
 }
 
 // claimAndRun loops on the tick's claim until it is won, done, or no longer
-// this instance's to wait for.
-func (s *Scheduler) claimAndRun(e *entry, tick time.Time, manual bool, b *busy) {
+// this instance's to wait for. request is the run-now request of a manual
+// run ("" for a tick): every instance that has the schedule claims it,
+// one wins, and the others watch its claim, as for a tick, to take it over
+// if the winner dies, until the request is finished.
+func (s *Scheduler) claimAndRun(e *entry, tick time.Time, request string, b *busy) {
 	clock := s.ports.Clock
+	manual := request != ""
 	next := time.Time{}
 	if !manual {
 		next = e.sched.Next(tick)
 	}
-	req := s.claimRequest(e, tick, manual)
+	req := s.claimRequest(e, tick, request)
 	// How long an earlier run may hold the slot before this tick gives
 	// up: the skew window (a run of the previous tick may still be
 	// finishing on an instance whose clock is behind ours), or up to the
@@ -72,17 +76,36 @@ func (s *Scheduler) claimAndRun(e *entry, tick time.Time, manual bool, b *busy) 
 				Finished: now, Err: "the schedule was paused"})
 			return
 		case ledger.Won:
+			if c.Attempt > 1 && e.o.atMostOnce {
+				// A takeover (this run's owner is new, so an attempt
+				// past 1 is someone else's that lapsed or was let go):
+				// AtMostOnce leaves it abandoned, and closes the tick or
+				// request.
+				s.log.Warn("not taking over a run that did not finish: AtMostOnce", zap.String("schedule", e.name),
+					zap.Time("tick", tick), zap.Bool("manual", manual), zap.Int("attempt", c.Attempt))
+				s.putRecord(RunRecord{Schedule: e.name, Tick: tick, Manual: manual, Attempt: c.Attempt, Instance: s.opts.instance,
+					FencingToken: c.Token, Outcome: Abandoned, Finished: now,
+					Err: "not taken over: the schedule is AtMostOnce and an earlier attempt did not finish"})
+				if err := s.led.Finish(s.runCtx, req); err != nil {
+					s.log.Error("ledger: finish abandoned run", zap.String("schedule", e.name), zap.Error(err))
+				}
+				s.slotFreed(e.name)
+				return
+			}
 			if !manual && !c.PrevDone.IsZero() {
 				s.recordMissed(e, c.PrevDone, tick)
 			}
 			s.runClaimed(e, req, c, next, b)
 			return
 		case ledger.Held:
-			if c.HeldTick.Equal(tick) && !manual {
-				// Another instance runs this tick. Watch its claim for
-				// as long as the tick is current, to take over if it
-				// lapses (just after, by the ledger's clock).
-				if e.o.atMostOnce {
+			if c.HeldTick.Equal(tick) {
+				// Another instance runs this tick (or this request).
+				// Watch its claim for as long as the tick is current (the
+				// request pending), to take over if it lapses, just
+				// after by the ledger's clock. Under AtMostOnce a tick
+				// is not watched (the next tick's claim records it
+				// abandoned); a request is, so that it gets closed.
+				if e.o.atMostOnce && !manual {
 					return
 				}
 				wait = c.HeldFor + time.Millisecond
