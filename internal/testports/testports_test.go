@@ -37,7 +37,9 @@ func TestDocsExpiry(t *testing.T) {
 
 func TestPortsAreWired(t *testing.T) {
 	tp := testports.CreateTestPorts(t)
-	if tp.Ports.Locks != locks.Locks(tp.Locks) || tp.Ports.Clock != tp.Clock || tp.Ports.Logger == nil {
+	// Ports.Clock wraps the fake clock (so Advance can step to its timers),
+	// so it is wired when it reads the fake's time and moves with it.
+	if tp.Ports.Locks != locks.Locks(tp.Locks) || tp.Ports.Clock == nil || !tp.Ports.Clock.Now().Equal(tp.Clock.Now()) || tp.Ports.Logger == nil {
 		t.Fatalf("ports not wired to the fakes: %+v", tp.Ports)
 	}
 	start := tp.Clock.Now()
