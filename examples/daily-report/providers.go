@@ -65,7 +65,7 @@ func Providers(cfg Config) []fx.Option {
 		}),
 		scheduler.ScheduleWith("daily-report", reportSpec,
 			func(r Reports) scheduler.Handler { return DailyReport(r) },
-			scheduler.LeaseTTL(time.Minute), scheduler.Timeout(10*time.Minute)),
+			reportOptions()...),
 		scheduler.ScheduleWith("render-pdfs", renderSpec,
 			func(r *Renderer) scheduler.Handler { return r.RenderAll },
 			scheduler.Timeout(5*time.Minute)),
@@ -88,6 +88,19 @@ func specs(cfg Config) (report, render string) {
 		return envOr("REPORT_SCHEDULE", "*/5 * * * * *"), envOr("RENDER_SCHEDULE", "*/3 * * * * *")
 	}
 	return envOr("REPORT_SCHEDULE", "0 7 * * *"), envOr("RENDER_SCHEDULE", "*/15 * * * *")
+}
+
+// reportOptions are the daily report's schedule options. A failed build
+// (the database briefly away, say) is tried twice more before the next
+// tick, each attempt a record in the run ledger. Retrying is safe because
+// reports are unique per period in the store: an attempt that half-ran
+// and is tried again cannot make a second report.
+func reportOptions() []scheduler.ScheduleOption {
+	return []scheduler.ScheduleOption{
+		scheduler.LeaseTTL(time.Minute),
+		scheduler.Timeout(10 * time.Minute),
+		scheduler.Retry(3, 30*time.Second, 5*time.Minute),
+	}
 }
 
 func envOr(name, def string) string {

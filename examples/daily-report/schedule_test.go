@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -64,5 +65,51 @@ func TestReportForAnHour(t *testing.T) {
 	}
 	if got := reports.(*memoryReports).count(); got != 60 {
 		t.Fatalf("%d reports, want 60", got)
+	}
+}
+
+// flakyReports fails its first Create, as a database that was briefly away.
+type flakyReports struct {
+	Reports
+	failed bool
+}
+
+func (f *flakyReports) Create(ctx context.Context, period time.Time, token uint64) (Report, bool, error) {
+	if !f.failed {
+		f.failed = true
+		return Report{}, false, errors.New("connection reset")
+	}
+	return f.Reports.Create(ctx, period, token)
+}
+
+// The app's daily report retries a failed build before the next tick, and
+// the ledger shows both attempts.
+func TestReportRetriesAFailedBuild(t *testing.T) {
+	tp := beignettest.CreateTestPorts(t)
+	reports := &flakyReports{Reports: newMemoryReports(outbox.NewMemory(outbox.MemoryClock(tp.Clock)))}
+	s := scheduler.New(tp.Ports)
+	if err := s.Add("daily-report", "0 7 * * *", DailyReport(reports), reportOptions()...); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Stop(context.Background()) })
+
+	tp.Advance(8 * time.Hour) // past 07:00 and the retry's 30 s backoff
+
+	runs, err := s.Runs(context.Background(), "daily-report", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 2 || runs[0].Outcome != scheduler.Ran || runs[0].Attempt != 2 ||
+		runs[1].Outcome != scheduler.Failed || runs[1].Attempt != 1 || runs[1].Err == "" {
+		t.Fatalf("runs (newest first) = %+v; want attempt 2 ran after attempt 1 failed", runs)
+	}
+	if want := runs[1].Started.Add(30 * time.Second); runs[0].Started.Before(want) {
+		t.Errorf("attempt 2 started at %v, before the 30 s backoff ended at %v", runs[0].Started, want)
+	}
+	if got := reports.Reports.(*memoryReports).count(); got != 1 {
+		t.Errorf("%d reports, want 1", got)
 	}
 }
