@@ -27,6 +27,7 @@ type Memory struct {
 	token     uint64
 	sweepAt   int                              // len(held) at which expired leases are next swept out
 	lossHooks []func(key string, token uint64) // see NotifyLoss
+	renewals  RenewalHooks                     // see NotifyRenewal; never fired
 }
 
 // minSweepAt is the fewest held leases at which a sweep of expired ones
@@ -57,10 +58,16 @@ func NewMemory(opts ...MemoryOption) *Memory {
 }
 
 var (
-	_ Locks        = (*Memory)(nil)
-	_ Inspector    = (*Memory)(nil)
-	_ LossNotifier = (*Memory)(nil)
+	_ Locks           = (*Memory)(nil)
+	_ Inspector       = (*Memory)(nil)
+	_ LossNotifier    = (*Memory)(nil)
+	_ RenewalNotifier = (*Memory)(nil)
 )
+
+// NotifyRenewal implements RenewalNotifier. An in-process backend always
+// answers, so f is never called; health's renewal check then always
+// passes, which is the truth.
+func (m *Memory) NotifyRenewal(f func(RenewalEvent)) { m.renewals.Add(f) }
 
 // NotifyLoss implements LossNotifier.
 func (m *Memory) NotifyLoss(f func(key string, fencingToken uint64)) {

@@ -147,8 +147,15 @@ func (s *Lease) Renew(ctx context.Context, ttl time.Duration) (bool, error) {
 			s.trustEnd = end
 		}
 		s.mu.Unlock()
-		return false, fmt.Errorf("redislocks: renew %q: %w", s.key, err)
+		err = fmt.Errorf("redislocks: renew %q: %w", s.key, err)
+		if ctx.Err() == nil {
+			// A renewal given up by its caller (WithLease's fn returned)
+			// says nothing about Redis.
+			s.l.renewals.Failed(locks.RenewalEvent{Key: s.key, FencingToken: s.token, TTL: ttl, Err: err, At: s.l.clock.Now()})
+		}
+		return false, err
 	}
+	s.l.renewals.Answered(s.l.clock)
 	if code != ownerMine {
 		s.noteOwner(code, s.isReleased())
 		return false, nil

@@ -56,9 +56,18 @@ type Locks struct {
 
 	hooksMu   sync.Mutex
 	lossHooks atomic.Pointer[[]func(key string, token uint64)] // see NotifyLoss; read without the lock
+	renewals  locks.RenewalHooks                               // see NotifyRenewal
 }
 
-var _ locks.LossNotifier = (*Locks)(nil)
+var (
+	_ locks.LossNotifier    = (*Locks)(nil)
+	_ locks.RenewalNotifier = (*Locks)(nil)
+)
+
+// NotifyRenewal implements locks.RenewalNotifier: f hears of each Renew
+// that Redis did not answer (unreachable, timed out, an error reply), and
+// of the first answer to anything after that.
+func (l *Locks) NotifyRenewal(f func(locks.RenewalEvent)) { l.renewals.Add(f) }
 
 // NotifyLoss implements locks.LossNotifier: f hears of each lease whose
 // Renew or Release found it expired or taken over (see Lease.Lost).
@@ -215,6 +224,7 @@ func (a *attempt) try(ctx context.Context, waitFlag string) (*Lease, time.Durati
 	if len(res) != 2 {
 		return nil, 0, fmt.Errorf("redislocks: acquire %q: unexpected reply %v", a.key, res)
 	}
+	a.l.renewals.Answered(a.l.clock)
 	if res[0] == 0 {
 		return nil, time.Duration(res[1]) * time.Millisecond, nil
 	}
@@ -287,7 +297,11 @@ func (a *attempt) abandonAfter(ctx context.Context, op *scriptOp) {
 // release runs the release script for owner, answering ownerMine, ownerGone
 // or ownerOther.
 func (l *Locks) release(ctx context.Context, k keys, owner string) (int64, error) {
-	return l.batch.run(ctx, releaseScript, []string{k.lease, k.channel}, owner).Int64()
+	code, err := l.batch.run(ctx, releaseScript, []string{k.lease, k.channel}, owner).Int64()
+	if err == nil {
+		l.renewals.Answered(l.clock)
+	}
+	return code, err
 }
 
 // ValidateTTL implements locks.TTLValidator: a TTL must pass
