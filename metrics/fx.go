@@ -6,6 +6,7 @@ import (
 
 	"github.com/beignet-go/beignet/ctx"
 	"github.com/beignet-go/beignet/health"
+	"github.com/beignet-go/beignet/locks"
 	"github.com/beignet-go/beignet/outbox"
 	"github.com/beignet-go/beignet/scheduler"
 )
@@ -42,8 +43,9 @@ type watchIn struct {
 // Provider registers Beignet's metrics and instruments the app: every
 // scheduler run and task pass, every lease taken through Ports.Locks, every
 // outbox drain's publishes, and the outbox store's backlog at scrape time.
-// It provides the *Metrics and adds the "lease-renewals" check to
-// health.Provider's checks. Serve the registry with promhttp.
+// It provides the *Metrics and, for a Locks adapter that does not report
+// its renewals to health.Provider itself (locks.RenewalNotifier), adds its
+// own "lease-renewals" check to health.Provider's checks. Serve the registry with promhttp.
 func Provider(opts ...Option) fx.Option {
 	var c config
 	for _, o := range opts {
@@ -56,8 +58,15 @@ func Provider(opts ...Option) fx.Option {
 				fx.ResultTags(`group:"`+scheduler.OptionsGroup+`"`)),
 			fx.Annotate(func(m *Metrics) outbox.PublishHook { return m },
 				fx.ResultTags(`group:"`+outbox.PublishHooksGroup+`"`)),
-			fx.Annotate(func(m *Metrics) health.Check { return health.Check{Name: "lease-renewals", Func: m.CheckRenewals} },
-				fx.ResultTags(`group:"`+health.ChecksGroup+`"`)),
+			// health.Provider has its own "lease-renewals" check on
+			// adapters that report renewals (locks.RenewalNotifier);
+			// this one covers the others.
+			fx.Annotate(func(m *Metrics, p *ctx.Ports) []health.Check {
+				if reportsRenewals(p.Locks) {
+					return nil
+				}
+				return []health.Check{{Name: health.RenewalsCheckName, Func: m.CheckRenewals}}
+			}, fx.ResultTags(`group:"`+health.ChecksGroup+`,flatten"`)),
 		),
 		// Everything that takes Ports, the scheduler included, gets the
 		// instrumented Locks.
@@ -72,4 +81,20 @@ func Provider(opts ...Option) fx.Option {
 			}
 		}),
 	)
+}
+
+// reportsRenewals reports whether the adapter under l's decorators is a
+// locks.RenewalNotifier, whose renewals health.Provider checks itself.
+func reportsRenewals(l locks.Locks) bool {
+	for l != nil {
+		if _, ok := l.(locks.RenewalNotifier); ok {
+			return true
+		}
+		u, ok := l.(interface{ Unwrap() locks.Locks })
+		if !ok {
+			return false
+		}
+		l = u.Unwrap()
+	}
+	return false
 }
