@@ -37,10 +37,18 @@ func (h *handler) routeTable() map[string]route {
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// No URL of the page has an encoded slash. Decoded, "/admin%2Fx"
+	// would look like "/admin/x", a path under the prefix that the
+	// browser, a router or an auth middleware matching the raw path
+	// considers outside it.
+	if strings.Contains(strings.ToLower(r.URL.RawPath), "%2f") {
+		http.NotFound(w, r)
+		return
+	}
 	rel, ok := strings.CutPrefix(r.URL.Path, h.prefix)
 	if !ok {
 		if r.URL.Path == strings.TrimSuffix(h.prefix, "/") {
-			http.Redirect(w, r, h.prefix, http.StatusMovedPermanently)
+			http.Redirect(w, r, h.mount(r), http.StatusMovedPermanently)
 			return
 		}
 		http.NotFound(w, r)
@@ -71,6 +79,23 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt.serve(w, r)
 }
 
+// mount is the prefix as the browser sees it. Behind http.StripPrefix (or
+// a router that strips its mount point) r.URL.Path has lost what was
+// stripped, but r.RequestURI still has it: links, redirects and cookie
+// paths put it back, so they stay under the mount rather than pointing at
+// the host app's own paths. Without stripping it is the handler's prefix.
+func (h *handler) mount(r *http.Request) string {
+	u, err := url.ParseRequestURI(r.RequestURI)
+	if err != nil {
+		return h.prefix
+	}
+	stripped, ok := strings.CutSuffix(u.Path, r.URL.Path)
+	if !ok || stripped == "" || !strings.HasPrefix(stripped, "/") || strings.HasSuffix(stripped, "/") {
+		return h.prefix
+	}
+	return stripped + h.prefix
+}
+
 // securityHeaders forbid scripts, frames and foreign form targets: the page
 // needs none of them, so an injected tag could do nothing even if the
 // escaping missed it.
@@ -84,8 +109,9 @@ func securityHeaders(h http.Header) {
 // done ends a successful action: a flash message for the next page, and a
 // 303 to the view, so a reload does not repeat the POST.
 func (h *handler) done(w http.ResponseWriter, r *http.Request, view string, query url.Values, msg string) {
-	setFlash(w, h.prefix, msg)
-	target := h.prefix + view
+	mount := h.mount(r)
+	setFlash(w, mount, msg)
+	target := mount + view
 	if len(query) > 0 {
 		target += "?" + query.Encode()
 	}

@@ -10,7 +10,8 @@ import (
 	"github.com/beignet-go/beignet/outbox"
 )
 
-// deadShown is how many dead letters the outbox view lists.
+// deadShown is how many dead letters the outbox view lists unless ?limit=
+// says.
 const deadShown = 100
 
 // previewBytes is how much of a payload a dead letter's row shows.
@@ -27,12 +28,17 @@ func (h *handler) outbox(w http.ResponseWriter, r *http.Request) {
 		h.notConfigured(w, r, "outbox", "admin.WithOutbox")
 		return
 	}
+	limit, err := limitParam(r, deadShown)
+	if err != nil {
+		h.fail(w, r, http.StatusBadRequest, err)
+		return
+	}
 	st, err := h.cfg.outbox.Stats(r.Context())
 	if err != nil {
 		h.fail(w, r, http.StatusBadGateway, err)
 		return
 	}
-	dead, err := h.cfg.outbox.DeadLetters(r.Context(), deadShown)
+	dead, err := h.cfg.outbox.DeadLetters(r.Context(), limit)
 	if err != nil {
 		h.fail(w, r, http.StatusBadGateway, err)
 		return

@@ -40,6 +40,23 @@ func WithInstances(i Instances) Option { return func(c *config) { c.instances = 
 // runsShown is how many runs the runs view lists unless ?limit= says.
 const runsShown = 50
 
+// maxLimit caps ?limit=, so that a page stays a page.
+const maxLimit = 1000
+
+// limitParam is the request's ?limit=: def when absent, at most maxLimit,
+// and an error naming the value unless it is a whole number > 0.
+func limitParam(r *http.Request, def int) (int, error) {
+	s := r.URL.Query().Get("limit")
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("limit %q: want a whole number > 0", s)
+	}
+	return int(min(n, maxLimit)), nil
+}
+
 type schedulesData struct {
 	Schedules []scheduler.ScheduleStatus
 	Instances []ledger.Instance
@@ -78,14 +95,10 @@ func (h *handler) runs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.URL.Query().Get("schedule")
-	limit := runsShown
-	if s := r.URL.Query().Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n <= 0 {
-			h.fail(w, r, http.StatusBadRequest, fmt.Errorf("limit %q: want a number > 0", s))
-			return
-		}
-		limit = min(n, 1000)
+	limit, err := limitParam(r, runsShown)
+	if err != nil {
+		h.fail(w, r, http.StatusBadRequest, err)
+		return
 	}
 	st, err := h.status(r.Context(), name)
 	if err != nil {

@@ -71,15 +71,16 @@ type scheduleActions struct {
 }
 
 func (h *handler) page(w http.ResponseWriter, r *http.Request, active string) page {
+	mount := h.mount(r)
 	p := page{
-		Prefix: h.prefix, ReadOnly: h.cfg.readOnly, Active: active, Now: time.Now(),
+		Prefix: mount, ReadOnly: h.cfg.readOnly, Active: active, Now: time.Now(),
 		Schedules: h.cfg.scheduler != nil, Leases: h.cfg.leases != nil, Outbox: h.cfg.outbox != nil,
 	}
 	if !p.ReadOnly {
-		p.CSRF = csrfToken(w, r, h.prefix)
+		p.CSRF = csrfToken(w, r, mount)
 	}
 	if r.Method == http.MethodGet {
-		p.Flash = takeFlash(w, r, h.prefix)
+		p.Flash = takeFlash(w, r, mount)
 	}
 	return p
 }
