@@ -129,8 +129,13 @@ func (c command) synopsis() string {
 func (c command) invoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var o opts
 	fs := flag.NewFlagSet("beignet "+c.name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
+	// The flag package would print a bad flag's error and then every
+	// flag; run prints the error once, in one line, with a short hint.
+	// Only -h lists the flags.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	printUsage := func() {
+		fs.SetOutput(stderr)
 		fmt.Fprintf(stderr, "usage: beignet %s [flags]\n\n%s\n\nflags:\n", c.synopsis(), c.summary)
 		fs.PrintDefaults()
 	}
@@ -146,9 +151,9 @@ func (c command) invoke(ctx context.Context, args []string, stdout, stderr io.Wr
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			printUsage()
 			return err
 		}
-		// The flag package has printed the problem and the usage.
 		return usageError{oneLine(err.Error())}
 	}
 	if o.timeout <= 0 {

@@ -29,6 +29,7 @@ func TestExitStatusOfTheBinary(t *testing.T) {
 		{[]string{"leases", "--redis-url", "redis://" + addr}, exitFailure, addr, 1},
 		{[]string{"outbox", "--database-url", "postgres://postgres@" + addr + "/test?sslmode=disable"}, exitFailure, "not reachable", 1},
 		{[]string{"outbox", "dead", "--limit", "0"}, exitUsage, "--limit 0", 2},
+		{[]string{"runs", "daily-report", "--limit", "abc"}, exitUsage, `"abc"`, 2},
 	} {
 		cmd := exec.Command(bin, c.args...)
 		var stderr strings.Builder
