@@ -26,11 +26,27 @@ const hostile = "tenant\u202e<script>"
 // it, and its ledger.
 func fleetApp(t *testing.T) ([]string, *redislocks.Ledger) {
 	t.Helper()
+	flags, led, _ := fleetAppReporting(t)
+	return flags, led
+}
+
+// fleetAppReporting is fleetApp, with the reports of the app's runs: the
+// instance sends each once the run's ledger record is final.
+func fleetAppReporting(t *testing.T) ([]string, *redislocks.Ledger, <-chan scheduler.Report) {
+	t.Helper()
+	reports := make(chan scheduler.Report, 64)
+	// A hook must not block; the tests wait for a handful of runs at most.
+	hook := scheduler.HookFunc(func(r scheduler.Report) {
+		select {
+		case reports <- r:
+		default:
+		}
+	})
 	c := redistest.SharedClient(t)
 	prefix := redistest.UniquePrefix(t, c)
 	led := redislocks.NewLedger(c, prefix)
 	ports := &ctx.Ports{Locks: redislocks.New(c, prefix), Ledger: led, Clock: clockwork.NewRealClock(), Logger: zaptest.NewLogger(t)}
-	app := scheduler.New(ports, scheduler.WithInstanceID("web-1"))
+	app := scheduler.New(ports, scheduler.WithInstanceID("web-1"), scheduler.WithHook(hook))
 	for _, name := range []string{"daily-report", hostile} {
 		if err := app.Add(name, "0 7 * * *", func(*ctx.Context) error { return nil }); err != nil {
 			t.Fatal(err)
@@ -52,7 +68,7 @@ func fleetApp(t *testing.T) ([]string, *redislocks.Ledger) {
 			t.Fatal(err)
 		}
 	}
-	return []string{"--redis-url", "redis://" + redistest.SharedAddr(), "--redis-prefix", prefix}, led
+	return []string{"--redis-url", "redis://" + redistest.SharedAddr(), "--redis-prefix", prefix}, led, reports
 }
 
 type schedulesDoc struct {
@@ -119,7 +135,7 @@ func TestRuns(t *testing.T) {
 }
 
 func TestPauseResumeRun(t *testing.T) {
-	flags, led := fleetApp(t)
+	flags, led, reports := fleetAppReporting(t)
 	c := context.Background()
 	paused := func() bool {
 		t.Helper()
@@ -163,13 +179,19 @@ func TestPauseResumeRun(t *testing.T) {
 	if out := ok(t, append([]string{"run", "daily-report"}, flags...)...); !strings.Contains(out, "requested") {
 		t.Errorf("run table = %q", out)
 	}
-	// The app instance takes the request and runs it, paused or not.
+	// The app instance takes the request and runs it, paused or not; it
+	// reports the run once its record is final, so each report of
+	// daily-report is the moment to look in the ledger.
 	var run *ledger.Record
-	for deadline := time.Now().Add(30 * time.Second); run == nil; run = manualRun() {
-		if time.Now().After(deadline) {
+	for timeout := time.After(30 * time.Second); run == nil; run = manualRun() {
+		select {
+		case r := <-reports:
+			if r.Schedule != "daily-report" {
+				continue
+			}
+		case <-timeout:
 			t.Fatal("run: no finished run-now run in the fleet's ledger after 30s")
 		}
-		<-time.After(10 * time.Millisecond)
 	}
 	if run.Outcome != ledger.Ran || run.Instance != "web-1" {
 		t.Errorf("run-now run = %+v, want ran on web-1", run)

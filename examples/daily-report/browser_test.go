@@ -19,6 +19,7 @@ import (
 	"github.com/beignet-go/beignet"
 	"github.com/beignet-go/beignet/ctx"
 	"github.com/beignet-go/beignet/ledger"
+	"github.com/beignet-go/beignet/scheduler"
 )
 
 // chromiumPath finds the browser the services script installs.
@@ -71,21 +72,31 @@ func browserContext(t *testing.T) context.Context {
 
 // startApp runs the example app, its own Providers on the real clock (the
 // daily schedule, which does not tick during the test), with its pages on
-// a free port. It returns their base URL and the app's ledger, where the
-// test reads the effect of each click.
-func startApp(t *testing.T) (string, ledger.Ledger) {
+// a free port. It returns their base URL, the app's ledger, where the test
+// reads the effect of each click, and the reports of the app's runs, each
+// sent once the run's ledger record is final.
+func startApp(t *testing.T) (string, ledger.Ledger, <-chan scheduler.Report) {
 	t.Helper()
 	t.Setenv("REDIS_LOCKS_URL", "")
 	t.Setenv("DATABASE_URL", "")
 	t.Setenv("REPORT_SCHEDULE", "")
 	var srv *HTTPServer
 	var ports *ctx.Ports
-	app := beignet.New(append(Providers(Config{Instance: "browser-test", HTTPAddr: "127.0.0.1:0"}), fx.Populate(&srv, &ports))...)
+	reports := make(chan scheduler.Report, 64)
+	// A hook must not block; the test waits for one run.
+	hook := scheduler.HookFunc(func(r scheduler.Report) {
+		select {
+		case reports <- r:
+		default:
+		}
+	})
+	app := beignet.New(append(Providers(Config{Instance: "browser-test", HTTPAddr: "127.0.0.1:0"}),
+		scheduler.Configure(scheduler.WithHook(hook)), fx.Populate(&srv, &ports))...)
 	if err := app.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = app.Stop(context.Background()) })
-	return srv.URL(), ports.Ledger
+	return srv.URL(), ports.Ledger, reports
 }
 
 // stepTimeout is generous: a busy 2-core machine running -race can take
@@ -136,7 +147,7 @@ func screenshot(t *testing.T, bctx context.Context, name string) string {
 // must reach the fleet's ledger. Screenshots of the schedules and runs views are saved
 // under the test's temp dir (and in $BEIGNET_SCREENSHOT_DIR when set).
 func TestAdminPageInABrowser(t *testing.T) {
-	base, led := startApp(t)
+	base, led, reports := startApp(t)
 	bctx := browserContext(t)
 	const name = "daily-report"
 	row := `tr[data-schedule="` + name + `"] `
@@ -193,14 +204,19 @@ func TestAdminPageInABrowser(t *testing.T) {
 
 	click("run", "Asked the fleet to run "+name+" now.")
 	// The app takes the request (pushed to it, not polled) and runs it,
-	// paused or not; the test waits for the finished run in the ledger.
+	// paused or not; it reports the run once its record is final, so each
+	// report of the schedule is the moment to look in the ledger.
 	var manual ledger.Record
-	deadline := time.Now().Add(stepTimeout)
+	timeout := time.After(stepTimeout)
 	for manual.Finished.IsZero() {
-		if time.Now().After(deadline) {
+		select {
+		case r := <-reports:
+			if r.Schedule != name {
+				continue
+			}
+		case <-timeout:
 			t.Fatalf("no finished run-now run of %s in the ledger after %v", name, stepTimeout)
 		}
-		<-time.After(20 * time.Millisecond)
 		runs, err := led.Runs(c, name, 0)
 		if err != nil {
 			t.Fatal(err)
