@@ -41,14 +41,19 @@ func quiet() bool {
 }
 
 // active reports whether a goroutine in state can run without anyone
-// else acting: it runs, is ready to, or is inside a system call (other
-// than the signal loop's wait, which lasts until a signal comes).
+// else acting: it runs, is ready to, or is inside a system call. Two
+// system calls wait on the outside world and so do not count: the signal
+// loop's wait, which lasts until a signal comes, and a wait for a child
+// process to exit (a test's private redis-server or postgres lives as long
+// as the test process), which would otherwise make every test with such a
+// server look busy forever.
 func active(state string, stack []byte) bool {
 	switch state {
 	case "running", "runnable", "preempted", "copystack":
 		return true
 	case "syscall":
-		return !bytes.Contains(stack, []byte("os/signal.signal_recv"))
+		return !bytes.Contains(stack, []byte("os/signal.signal_recv")) &&
+			!bytes.Contains(stack, []byte("os.(*Process).wait("))
 	}
 	return false
 }
