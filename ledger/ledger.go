@@ -197,6 +197,10 @@ type Instance struct {
 	ID string
 	// Expires is when its heartbeat lapses unless renewed.
 	Expires time.Time
+	// Schedules names the schedules it runs, sorted, as its latest
+	// Heartbeat said; nil when it runs none, or has only ever called
+	// Beat.
+	Schedules []string
 }
 
 // Ledger is the port. Every method is safe for concurrent use, and every
@@ -253,9 +257,21 @@ type Ledger interface {
 	// rather than at the holder's expiry.
 	Subscribe(ctx context.Context) (<-chan Request, error)
 
-	// Beat records that instance is alive for ttl more.
+	// Beat records that instance is alive for ttl more, keeping the
+	// schedules its latest Heartbeat named (they lapse with it).
 	Beat(ctx context.Context, instance string, ttl time.Duration) error
-	// Instances returns the instances whose heartbeat is live, sorted.
+	// Heartbeat records that instance is alive for ttl more and runs
+	// exactly the schedules named, replacing what it said before. The
+	// list lapses with the heartbeat, so an instance that dies leaves
+	// every schedule's list of live instances within ttl. Names need
+	// not be registered, but must be valid (ErrInvalid otherwise).
+	Heartbeat(ctx context.Context, instance string, ttl time.Duration, schedules []string) error
+	// Leave removes instance and its schedules from the live instances
+	// at once: a clean stop need not wait for its heartbeat to lapse.
+	// Leaving an instance that is not listed is not an error.
+	Leave(ctx context.Context, instance string) error
+	// Instances returns the instances whose heartbeat is live, sorted,
+	// each with the schedules it runs.
 	Instances(ctx context.Context) ([]Instance, error)
 }
 

@@ -22,7 +22,7 @@ type Memory struct {
 
 	mu        sync.Mutex
 	scheds    map[string]*memSchedule
-	instances map[string]time.Time
+	instances map[string]memInstance
 	subs      map[chan Request]struct{}
 	token     uint64
 }
@@ -37,6 +37,13 @@ type memSchedule struct {
 	claim   claimSlot
 	runs    []Record // newest first
 	reqs    map[string]time.Time
+}
+
+// memInstance is one instance's heartbeat: when it lapses, and the
+// schedules it runs.
+type memInstance struct {
+	expires time.Time
+	scheds  []string
 }
 
 // claimSlot is the schedule's run slot. It keeps the last claim's tick and
@@ -107,7 +114,7 @@ func NewMemory(opts ...Option) *Memory {
 		history:   c.History,
 		maxAge:    c.MaxAge,
 		scheds:    make(map[string]*memSchedule),
-		instances: make(map[string]time.Time),
+		instances: make(map[string]memInstance),
 		subs:      make(map[chan Request]struct{}),
 	}
 }
@@ -492,8 +499,17 @@ func (m *Memory) Subscribe(ctx context.Context) (<-chan Request, error) {
 
 // Beat implements Ledger.
 func (m *Memory) Beat(ctx context.Context, instance string, ttl time.Duration) error {
-	if instance == "" || ttl <= 0 {
-		return fmt.Errorf("%w: heartbeat of instance %q for %v", ErrInvalid, instance, ttl)
+	return m.heartbeat(ctx, instance, ttl, nil, false)
+}
+
+// Heartbeat implements Ledger.
+func (m *Memory) Heartbeat(ctx context.Context, instance string, ttl time.Duration, schedules []string) error {
+	return m.heartbeat(ctx, instance, ttl, schedules, true)
+}
+
+func (m *Memory) heartbeat(ctx context.Context, instance string, ttl time.Duration, schedules []string, replace bool) error {
+	if err := ValidateHeartbeat(instance, ttl, schedules); err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -501,12 +517,31 @@ func (m *Memory) Beat(ctx context.Context, instance string, ttl time.Duration) e
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.clock.Now()
-	for id, exp := range m.instances {
-		if !now.Before(exp) {
+	for id, in := range m.instances {
+		if !now.Before(in.expires) {
 			delete(m.instances, id)
 		}
 	}
-	m.instances[instance] = now.Add(ttl)
+	in := m.instances[instance]
+	in.expires = now.Add(ttl)
+	if replace {
+		in.scheds = SortedNames(schedules)
+	}
+	m.instances[instance] = in
+	return nil
+}
+
+// Leave implements Ledger.
+func (m *Memory) Leave(ctx context.Context, instance string) error {
+	if instance == "" {
+		return fmt.Errorf("%w: leave of an empty instance id", ErrInvalid)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.instances, instance)
 	return nil
 }
 
@@ -519,9 +554,9 @@ func (m *Memory) Instances(ctx context.Context) ([]Instance, error) {
 	defer m.mu.Unlock()
 	now := m.clock.Now()
 	var out []Instance
-	for id, exp := range m.instances {
-		if now.Before(exp) {
-			out = append(out, Instance{ID: id, Expires: exp})
+	for id, in := range m.instances {
+		if now.Before(in.expires) {
+			out = append(out, Instance{ID: id, Expires: in.expires, Schedules: slices.Clone(in.scheds)})
 		}
 	}
 	slices.SortFunc(out, func(a, b Instance) int { return cmpString(a.ID, b.ID) })

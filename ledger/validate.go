@@ -3,6 +3,7 @@ package ledger
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -27,6 +28,31 @@ func ValidateName(name string) error {
 		}
 	}
 	return nil
+}
+
+// ValidateHeartbeat reports the first problem with a heartbeat of
+// instance for ttl naming schedules, or nil.
+func ValidateHeartbeat(instance string, ttl time.Duration, schedules []string) error {
+	if instance == "" || ttl <= 0 {
+		return fmt.Errorf("%w: heartbeat of instance %q for %v", ErrInvalid, instance, ttl)
+	}
+	for _, name := range schedules {
+		if err := ValidateName(name); err != nil {
+			return fmt.Errorf("heartbeat of instance %q: %w", instance, err)
+		}
+	}
+	return nil
+}
+
+// SortedNames returns names sorted, without duplicates, in a new slice
+// (nil for none): the Schedules of an Instance.
+func SortedNames(names []string) []string {
+	if len(names) == 0 {
+		return nil
+	}
+	out := slices.Clone(names)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // Validate reports the first problem with r, or nil.

@@ -61,6 +61,8 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"ManualClaimOfRequest", testManualRequest},
 		{"FreedSlotIsPushed", testFreedPush},
 		{"Instances", testInstances},
+		{"HeartbeatSchedules", testHeartbeatSchedules},
+		{"Leave", testLeave},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -223,6 +225,10 @@ func testBadInput(t *testing.T, h Harness) {
 		{"Runs negative limit", errOf(h.Ledger.Runs(bg, "s", -1))},
 		{"Beat empty", h.Ledger.Beat(bg, "", ttl)},
 		{"Beat zero ttl", h.Ledger.Beat(bg, "i", 0)},
+		{"Heartbeat empty", h.Ledger.Heartbeat(bg, "", ttl, []string{"s"})},
+		{"Heartbeat zero ttl", h.Ledger.Heartbeat(bg, "i", 0, []string{"s"})},
+		{"Heartbeat bad schedule name", h.Ledger.Heartbeat(bg, "i", ttl, []string{"s", "a\nb"})},
+		{"Leave empty", h.Ledger.Leave(bg, "")},
 	}
 	for _, b := range bad {
 		if !errors.Is(b.err, ledger.ErrInvalid) {
@@ -677,5 +683,104 @@ func testInstances(t *testing.T, h Harness) {
 	h.Advance(2 * ttl)
 	if is, _ := h.Ledger.Instances(bg); len(is) != 1 || is[0].ID != "a" {
 		t.Fatalf("Instances after b's heartbeat lapsed = %+v", is)
+	}
+}
+
+// instance returns id's entry in Instances, failing the test without one.
+func instance(t *testing.T, h Harness, id string) ledger.Instance {
+	t.Helper()
+	is, err := h.Ledger.Instances(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range is {
+		if in.ID == id {
+			return in
+		}
+	}
+	t.Fatalf("instance %q not live: Instances = %+v", id, is)
+	return ledger.Instance{}
+}
+
+func listed(t *testing.T, h Harness, id string) bool {
+	t.Helper()
+	is, err := h.Ledger.Instances(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range is {
+		if in.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// A heartbeat carries the instance's schedules: sorted, deduplicated,
+// replaced by the next Heartbeat, kept by Beat, and lapsed with the
+// heartbeat, so a heartbeat after a lapse does not bring them back.
+func testHeartbeatSchedules(t *testing.T, h Harness) {
+	if err := h.Ledger.Heartbeat(bg, "a", ttl, []string{"y", "x", "y"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := instance(t, h, "a").Schedules; fmt.Sprint(got) != "[x y]" {
+		t.Fatalf("Schedules = %q, want [x y]", got)
+	}
+	h.Advance(ttl / 2)
+	if err := h.Ledger.Beat(bg, "a", ttl); err != nil {
+		t.Fatal(err)
+	}
+	h.Advance(ttl / 2)
+	if got := instance(t, h, "a").Schedules; fmt.Sprint(got) != "[x y]" {
+		t.Fatalf("Schedules after Beat = %q, want them kept", got)
+	}
+	if err := h.Ledger.Heartbeat(bg, "a", ttl, []string{"z"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := instance(t, h, "a").Schedules; fmt.Sprint(got) != "[z]" {
+		t.Fatalf("Schedules after a second Heartbeat = %q, want [z]", got)
+	}
+	if err := h.Ledger.Heartbeat(bg, "a", ttl, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := instance(t, h, "a").Schedules; len(got) != 0 {
+		t.Fatalf("Schedules after a Heartbeat of none = %q", got)
+	}
+	if err := h.Ledger.Heartbeat(bg, "b", ttl, []string{"x"}); err != nil {
+		t.Fatal(err)
+	}
+	h.Advance(ttl)
+	if listed(t, h, "b") {
+		t.Fatalf("b listed after its heartbeat lapsed")
+	}
+	if err := h.Ledger.Beat(bg, "b", ttl); err != nil {
+		t.Fatal(err)
+	}
+	if got := instance(t, h, "b").Schedules; len(got) != 0 {
+		t.Fatalf("b's schedules came back with a Beat after its heartbeat lapsed: %q", got)
+	}
+}
+
+// Leave takes an instance off the list at once, its schedules with it.
+func testLeave(t *testing.T, h Harness) {
+	for _, id := range []string{"a", "b"} {
+		if err := h.Ledger.Heartbeat(bg, id, ttl, []string{"x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.Ledger.Leave(bg, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if listed(t, h, "a") || !listed(t, h, "b") {
+		t.Fatalf("after a left: Instances lists a %v, b %v; want only b", listed(t, h, "a"), listed(t, h, "b"))
+	}
+	if err := h.Ledger.Leave(bg, "never-there"); err != nil {
+		t.Fatalf("Leave of an unlisted instance: %v", err)
+	}
+	if err := h.Ledger.Beat(bg, "a", ttl); err != nil {
+		t.Fatal(err)
+	}
+	if got := instance(t, h, "a").Schedules; len(got) != 0 {
+		t.Fatalf("a's schedules came back after it left: %q", got)
 	}
 }

@@ -20,7 +20,9 @@ import (
 // keys under one hash tag, {prefix#sched:<name>} (a hash) and
 // {prefix#sched:<name>}:runs (a list capped at the history size), however
 // long it runs: no key per tick. Two more keys serve the whole fleet: a set
-// of schedule names and a sorted set of instance heartbeats. Every write is
+// of schedule names and a sorted set of instance heartbeats; and each live
+// instance has one key listing its schedules, which expires with its
+// heartbeat. Every write is
 // one script, one round trip; concurrent calls share pipelines (natural
 // batching, as in Locks), so a tick due on thousands of schedules at once
 // costs a few round trips, not thousands.
@@ -456,20 +458,61 @@ func (l *Ledger) Subscribe(ctx context.Context) (<-chan ledger.Request, error) {
 	return out, nil
 }
 
+// instanceKey holds the schedules instance runs, one name a line, as its
+// latest Heartbeat said. It shares the fleet's hash tag with the sorted set
+// of heartbeats, so that one script writes both, and expires with the
+// heartbeat: a dead instance leaves no key behind.
+func (l *Ledger) instanceKey(instance string) string { return l.fleetKey("instance:" + instance) }
+
+// InstanceKeys are the Redis keys an instance's heartbeat writes, for
+// operators: the fleet's sorted set of heartbeats (shared by every
+// instance) and the instance's list of schedules. Both expire with the
+// heartbeat.
+func (l *Ledger) InstanceKeys(instance string) []string {
+	return []string{l.fleetKey("instances"), l.instanceKey(instance)}
+}
+
 // Beat implements ledger.Ledger.
 func (l *Ledger) Beat(ctx context.Context, instance string, ttl time.Duration) error {
-	if instance == "" || ttl <= 0 {
-		return fmt.Errorf("%w: heartbeat of instance %q for %v", ledger.ErrInvalid, instance, ttl)
+	return l.heartbeat(ctx, instance, ttl, nil, false)
+}
+
+// Heartbeat implements ledger.Ledger.
+func (l *Ledger) Heartbeat(ctx context.Context, instance string, ttl time.Duration, schedules []string) error {
+	return l.heartbeat(ctx, instance, ttl, schedules, true)
+}
+
+func (l *Ledger) heartbeat(ctx context.Context, instance string, ttl time.Duration, schedules []string, replace bool) error {
+	if err := ledger.ValidateHeartbeat(instance, ttl, schedules); err != nil {
+		return err
 	}
-	now := l.clock.Now()
-	key := l.fleetKey("instances")
+	mode := "keep"
+	if replace {
+		mode = "set"
+	}
+	// Names hold no control characters (ValidateName), so a newline
+	// separates them.
+	names := strings.Join(ledger.SortedNames(schedules), "\n")
+	err := ledgerHeartbeatScript.Run(ctx, l.client, l.InstanceKeys(instance),
+		l.clock.Now().UnixMilli(), max(ttl.Milliseconds(), 1), instance, mode, names).Err()
+	if err != nil {
+		return fmt.Errorf("redislocks: ledger heartbeat of %q: %w", instance, err)
+	}
+	return nil
+}
+
+// Leave implements ledger.Ledger.
+func (l *Ledger) Leave(ctx context.Context, instance string) error {
+	if instance == "" {
+		return fmt.Errorf("%w: leave of an empty instance id", ledger.ErrInvalid)
+	}
 	_, err := l.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZRemRangeByScore(ctx, key, "-inf", strconv.FormatInt(now.UnixMilli(), 10))
-		p.ZAdd(ctx, key, redis.Z{Score: float64(now.Add(ttl).UnixMilli()), Member: instance})
+		p.ZRem(ctx, l.fleetKey("instances"), instance)
+		p.Del(ctx, l.instanceKey(instance))
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("redislocks: ledger heartbeat of %q: %w", instance, err)
+		return fmt.Errorf("redislocks: ledger leave of %q: %w", instance, err)
 	}
 	return nil
 }
@@ -482,10 +525,27 @@ func (l *Ledger) Instances(ctx context.Context) ([]ledger.Instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redislocks: ledger instances: %w", err)
 	}
-	out := make([]ledger.Instance, 0, len(zs))
-	for _, z := range zs {
+	if len(zs) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, len(zs))
+	for i, z := range zs {
 		id, _ := z.Member.(string)
-		out = append(out, ledger.Instance{ID: id, Expires: time.UnixMilli(int64(z.Score)).UTC()})
+		keys[i] = l.instanceKey(id)
+	}
+	// One slot (the fleet's hash tag), so one MGET even on a Cluster.
+	lists, err := l.client.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("redislocks: ledger instances' schedules: %w", err)
+	}
+	out := make([]ledger.Instance, 0, len(zs))
+	for i, z := range zs {
+		id, _ := z.Member.(string)
+		in := ledger.Instance{ID: id, Expires: time.UnixMilli(int64(z.Score)).UTC()}
+		if s, _ := lists[i].(string); s != "" {
+			in.Schedules = strings.Split(s, "\n")
+		}
+		out = append(out, in)
 	}
 	slices.SortFunc(out, func(a, b ledger.Instance) int { return strings.Compare(a.ID, b.ID) })
 	return out, nil

@@ -231,4 +231,33 @@ if tonumber(at) + tonumber(ARGV[5]) < now_ms then return {0} end
 return {1}
 `)
 
-var ledgerScripts = []*redis.Script{ledgerClaimScript, ledgerRenewScript, ledgerEndScript, ledgerPutScript, ledgerViewScript, ledgerPauseScript, ledgerRequestScript, ledgerTakeScript}
+// ledgerHeartbeatScript records a heartbeat. KEYS[1] is the fleet's sorted
+// set of heartbeats (member: instance, score: expiry in ms of the adapter's
+// clock), KEYS[2] the instance's list of schedules. ARGV: now (ms), ttl
+// (ms), instance, "set" (replace the list with ARGV[5]) or "keep" (keep
+// it, unless the heartbeat had lapsed: it lapsed with it). Lapsed
+// members are dropped on the way, and both keys expire with the heartbeat,
+// so neither outlives the fleet.
+var ledgerHeartbeatScript = redis.NewScript(`
+local now = tonumber(ARGV[1])
+local ttl = tonumber(ARGV[2])
+local prev = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[3]))
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[3])
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl >= 0 and pttl < ttl or pttl == -1 then
+	redis.call('PEXPIRE', KEYS[1], ttl)
+end
+if ARGV[4] == 'set' then
+	redis.call('SET', KEYS[2], ARGV[5], 'PX', ttl)
+elseif prev and prev > now then
+	redis.call('PEXPIRE', KEYS[2], ttl)
+else
+	-- The list lapsed with the heartbeat, even where the key has not
+	-- expired yet (a fake clock ahead of Redis's).
+	redis.call('DEL', KEYS[2])
+end
+return 1
+`)
+
+var ledgerScripts = []*redis.Script{ledgerHeartbeatScript, ledgerClaimScript, ledgerRenewScript, ledgerEndScript, ledgerPutScript, ledgerViewScript, ledgerPauseScript, ledgerRequestScript, ledgerTakeScript}
