@@ -43,7 +43,10 @@ type job struct{ what string }
 type sleeper struct {
 	what string
 	at   time.Time
-	due  *job // set once the clock has been moved to at
+	// chore is when its timer fires: at, or earlier for a chore (see
+	// ctx.ChoreTracker), which Advance does not step to.
+	chore time.Time
+	due   *job // set once the clock has been moved to chore
 }
 
 func newWork(clock *clockwork.FakeClock) *work {
@@ -75,11 +78,25 @@ func (w *work) finish(j *job) {
 
 // Sleep implements ctx.Tracker.
 func (w *work) Sleep(what string, d time.Duration) (woke func()) {
-	s := &sleeper{what: what, at: w.clock.Now().Add(d)}
+	return w.sleep(what, d, d)
+}
+
+// SleepChore implements ctx.ChoreTracker.
+func (w *work) SleepChore(what string, d, chore time.Duration) (woke func()) {
+	return w.sleep(what, d, min(chore, d))
+}
+
+// ChoreTimer implements ctx.ChoreTracker: a timer on the fake clock that
+// the tracker does not know, so Advance does not stop at it.
+func (w *work) ChoreTimer(d time.Duration) clockwork.Timer { return w.clock.NewTimer(d) }
+
+func (w *work) sleep(what string, d, chore time.Duration) (woke func()) {
+	now := w.clock.Now()
+	s := &sleeper{what: what, at: now.Add(d), chore: now.Add(chore)}
 	w.mu.Lock()
 	w.sleepers[s] = struct{}{}
 	w.events++
-	if d <= 0 {
+	if chore <= 0 {
 		// The fake clock fires such a timer at once.
 		w.markDue(s)
 	}
@@ -188,7 +205,7 @@ func (w *work) wake(at time.Time) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for s := range w.sleepers {
-		if !s.at.After(at) {
+		if !s.chore.After(at) {
 			w.markDue(s)
 		}
 	}

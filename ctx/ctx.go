@@ -61,6 +61,34 @@ type Tracker interface {
 	Sleep(what string, d time.Duration) (woke func())
 }
 
+// ChoreTracker is a Tracker that also lets a sleeping goroutine wake early
+// for a chore of its own, such as the scheduler's heartbeat, without a
+// test's Advance stopping at every one of the chore's wake-ups: a heartbeat
+// every 10 s would otherwise turn an Advance of a day into 8,640 steps.
+// beignettest's tracker implements it.
+type ChoreTracker interface {
+	Tracker
+	// SleepChore is Sleep(what, d) for a caller that armed a ChoreTimer
+	// of chore (0 <= chore < d) instead of a timer of d: the test's clock
+	// is moved to d for the caller's sake, never to chore, but any move
+	// at or past chore counts the caller as woken.
+	SleepChore(what string, d, chore time.Duration) (woke func())
+	// ChoreTimer returns a timer firing after d on the ports' Clock that
+	// a test's Advance does not stop at.
+	ChoreTimer(d time.Duration) clockwork.Timer
+}
+
+// SleepChore arms a timer for a chore due after chore, on the way to the
+// caller's next wake-up after d, and tells Work about it as ChoreTracker
+// says: a tracker that knows no chores is told of a plain Sleep of chore.
+// Without a tracker the timer is a plain one and woke a no-op.
+func (p *Ports) SleepChore(what string, d, chore time.Duration) (t clockwork.Timer, woke func()) {
+	if c, ok := p.Work.(ChoreTracker); ok && chore < d {
+		return c.ChoreTimer(chore), c.SleepChore(what, d, chore)
+	}
+	return p.Clock.NewTimer(chore), p.Sleep(what, chore)
+}
+
 // Begin is Work.Begin, or a no-op when no tracker is set.
 func (p *Ports) Begin(what string) (end func()) {
 	if p.Work == nil {
