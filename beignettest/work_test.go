@@ -71,6 +71,36 @@ func TestWorkAccounting(t *testing.T) {
 	woke()
 }
 
+// A chore's wake-up is not a step: next reports only the sleeper's own
+// wake-up, and its timer is unknown to the tracker. But a step at or past
+// the chore counts the sleeper as woken, until it says it woke.
+func TestChoreAccounting(t *testing.T) {
+	clock := clockwork.NewFakeClock()
+	w := newWork(clock)
+	now := clock.Now()
+	tm := w.ChoreTimer(10 * time.Second)
+	defer tm.Stop()
+	woke := w.SleepChore("carrier", 24*time.Hour, 10*time.Second)
+	if at, ok := w.next(now.Add(48 * time.Hour)); !ok || !at.Equal(now.Add(24*time.Hour)) {
+		t.Fatalf("next = %v, %v; want the sleeper's own wake-up a day on, not the chore's", at, ok)
+	}
+	if _, ok := w.next(now.Add(time.Hour)); ok {
+		t.Fatal("the chore's wake-up was reported as a step")
+	}
+	w.wake(now.Add(9 * time.Second))
+	if n := w.inFlightCount(); n != 0 {
+		t.Fatalf("before the chore: %d in flight, want 0", n)
+	}
+	w.wake(now.Add(time.Hour))
+	if n := w.inFlightCount(); n != 1 {
+		t.Fatalf("a step past the chore: %d in flight, want 1", n)
+	}
+	woke()
+	if n := w.inFlightCount(); n != 0 {
+		t.Fatalf("after it woke: %d in flight, want 0", n)
+	}
+}
+
 func (w *work) inFlightCount() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
