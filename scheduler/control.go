@@ -43,6 +43,11 @@ type ScheduleStatus struct {
 	Paused bool
 	// Last is the newest finished record; nil before the first run.
 	Last *RunRecord
+	// Instances are the IDs of the live instances that run it, sorted,
+	// as their heartbeats say: an instance joins when it starts (or Adds
+	// it), leaves when it Removes it or stops, and drops out within
+	// HeartbeatTTL when it dies. Empty when none runs it.
+	Instances []string
 }
 
 // Runs returns up to limit records of schedule name, newest first, from
@@ -69,10 +74,20 @@ func (s *Scheduler) Schedules(ctx context.Context) ([]ScheduleStatus, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scheduler: schedules: %w", err)
 	}
+	live, err := s.led.Instances(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("scheduler: schedules: %w", err)
+	}
+	runBy := make(map[string][]string)
+	for _, in := range live { // sorted by ID, so each list is too
+		for _, name := range in.Schedules {
+			runBy[name] = append(runBy[name], in.ID)
+		}
+	}
 	now := s.ports.Clock.Now()
 	out := make([]ScheduleStatus, 0, len(all))
 	for _, l := range all {
-		st := ScheduleStatus{Name: l.Name, Spec: l.Spec, Paused: l.Paused, Last: l.Last, Location: time.UTC}
+		st := ScheduleStatus{Name: l.Name, Spec: l.Spec, Paused: l.Paused, Last: l.Last, Location: time.UTC, Instances: runBy[l.Name]}
 		if loc, err := time.LoadLocation(l.Location); err == nil {
 			st.Location = loc
 		}
@@ -130,12 +145,22 @@ func (s *Scheduler) RunNow(ctx context.Context, name string) error {
 }
 
 // Remove stops this instance scheduling name; a run in progress finishes.
-// Other instances are unaffected, and the ledger keeps the schedule's
-// history. Adding the name again, with any spec, replaces it.
+// The schedule's live Instances drop this one at once. Other instances are
+// unaffected, and the ledger keeps the schedule's history. Adding the name again, with any spec, replaces it.
 func (s *Scheduler) Remove(name string) error {
 	if err := checkName("remove", name); err != nil {
 		return err
 	}
+	if err := s.remove(name); err != nil {
+		return err
+	}
+	// The fleet sees this instance run it no longer at once, not at the
+	// next heartbeat (a no-op unless the scheduler runs).
+	s.heartbeat(context.Background())
+	return nil
+}
+
+func (s *Scheduler) remove(name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.entries[name]
@@ -151,6 +176,9 @@ func (s *Scheduler) Remove(name string) error {
 		}
 	}
 	e.stop()
+	// Hand the heartbeat on now, not when the loop gets round to
+	// ending, so that it never waits on a loop that is going away.
+	s.loopEndedLocked(e)
 	return nil
 }
 

@@ -1,14 +1,18 @@
 package scheduler
 
 import (
+	"context"
 	"errors"
-
 	"fmt"
-	"go.uber.org/zap"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/beignet-go/beignet/ctx"
+	"github.com/beignet-go/beignet/internal/wakes"
 )
 
 // ErrStalled is wrapped by CheckLoops's error when a loop has not turned
@@ -92,27 +96,156 @@ func (s *Scheduler) heartbeatLocked(name string) *heartbeat {
 	return h
 }
 
-// heartbeatSlack is how long past its next planned wake-up an instance
-// stays listed as alive in the ledger, and how far ahead each heartbeat
-// reaches, so that an every-second schedule writes one heartbeat per
-// slack rather than one per tick.
-const heartbeatSlack = 30 * time.Second
+// HeartbeatInterval is how often a started scheduler with schedules tells
+// the ledger that it is alive, and which schedules it runs.
+const HeartbeatInterval = 10 * time.Second
 
-// beat tells the ledger this instance is alive until after its next
-// wake-up at until. It writes only when the last heartbeat would lapse
-// before then.
-func (s *Scheduler) beat(until time.Time) {
-	now := s.ports.Clock.Now()
-	want := until.Add(heartbeatSlack)
+// HeartbeatTTL is how long the ledger lists an instance after its latest
+// heartbeat. An instance that dies (SIGKILL, OOM, a drained node) leaves
+// the ledger's Instances, and every schedule's live instances, within
+// HeartbeatTTL of its last heartbeat: at most 30 s after it died, whatever
+// its schedules' intervals (on Redis, plus the skew between its clock and
+// the reader's). A live instance survives two heartbeats lost in a row (a
+// Redis blip). Stop takes the instance off the list at once.
+const HeartbeatTTL = 3 * HeartbeatInterval
+
+// The heartbeat rides on one schedule loop's timer, the carrier's, rather
+// than on a goroutine and timer of its own: the carrier sleeps at most
+// until the next heartbeat is due, writes it, and sleeps on towards its
+// tick. A fake clock therefore holds exactly one waiter per schedule, as it
+// did before there was a heartbeat, so tests (and apps' tests) that wait
+// for "n timers" with BlockUntil keep their counts; and the carrier's early
+// wake-ups are chores (ctx.ChoreTracker), which beignettest's Advance does
+// not step to, so a day's Advance stays one step per tick, not 8,640.
+
+// carryingLocked reports whether e's loop carries the heartbeat, making
+// it the carrier if none is. s.mu must be held.
+func (s *Scheduler) carryingLocked(e *entry) bool {
+	if s.carrier == nil && e.looping {
+		s.carrier = e
+	}
+	return s.carrier == e
+}
+
+// loopEndedLocked hands the heartbeat on when e's loop ends (Remove, or a
+// spec with no further tick): another looping schedule becomes the carrier
+// and is woken to take it up. A kick sent to e and never taken is counted
+// as received, so a test's tracker does not wait for it. It may be called
+// more than once. s.mu must be held.
+func (s *Scheduler) loopEndedLocked(e *entry) {
+	e.looping = false
+	select {
+	case <-e.kick:
+		if k, ok := s.ports.Work.(wakes.Counter); ok {
+			k.Received(e.kick)
+		}
+	default:
+	}
+	if s.carrier != e {
+		return
+	}
+	s.carrier = nil
+	if s.state != stateRunning {
+		return
+	}
+	for _, o := range s.order {
+		if o.looping {
+			s.carrier = o
+			kick(s.ports, o.kick)
+			return
+		}
+	}
+}
+
+// kick wakes the loop that sleeps on ch, counting the wake-up with a
+// test's tracker until the loop takes it up.
+func kick(ports *ctx.Ports, ch chan struct{}) {
+	var unsent func()
+	if k, ok := ports.Work.(wakes.Counter); ok {
+		unsent = k.Sending(ch)
+	}
+	select {
+	case ch <- struct{}{}:
+	default: // a kick is already waiting, and counted
+		if unsent != nil {
+			unsent()
+		}
+	}
+}
+
+// wait sleeps until next and reports true, or false once e's loop must
+// stop. When e's loop carries the heartbeat, it wakes on the way for each
+// heartbeat that falls due.
+func (s *Scheduler) wait(e *entry, b *busy, next time.Time) bool {
+	clock := s.ports.Clock
+	for {
+		now := clock.Now()
+		d := next.Sub(now)
+		if d <= 0 {
+			return true
+		}
+		s.mu.Lock()
+		carrier, due := s.carryingLocked(e), s.beatDue
+		s.mu.Unlock()
+		chore := d
+		if carrier {
+			if !now.Before(due) {
+				s.heartbeat(s.loopCtx)
+				s.mu.Lock()
+				due = s.beatDue
+				s.mu.Unlock()
+			}
+			if due.After(now) {
+				chore = min(d, due.Sub(now))
+			}
+		}
+		if b.sleepChore(d, chore, e.ctx.Done(), e.kick) == wokeByStop {
+			return false
+		}
+	}
+}
+
+// heartbeat tells the ledger this instance is alive for HeartbeatTTL more
+// and which schedules it runs. Heartbeats are written one at a time, each
+// with the list as it was when its turn came, so a Remove's heartbeat is
+// never overwritten by an older list. Nothing is written once Stop began.
+func (s *Scheduler) heartbeat(ctx context.Context) {
+	s.beatMu.Lock()
+	defer s.beatMu.Unlock()
 	s.mu.Lock()
-	if !want.After(s.alive) {
+	if s.state != stateRunning {
 		s.mu.Unlock()
 		return
 	}
-	s.alive = want.Add(heartbeatSlack)
-	ttl := s.alive.Sub(now)
+	names := s.namesLocked()
+	s.beatDue = s.ports.Clock.Now().Add(HeartbeatInterval)
 	s.mu.Unlock()
-	if err := s.led.Beat(s.loopCtx, s.opts.instance, ttl); err != nil && s.loopCtx.Err() == nil {
+	// A heartbeat that hangs must not hold up the carrier's ticks.
+	hctx, cancel := context.WithTimeout(ctx, HeartbeatInterval)
+	defer cancel()
+	if err := s.led.Heartbeat(hctx, s.opts.instance, HeartbeatTTL, names); err != nil && ctx.Err() == nil {
 		s.log.Warn("ledger: heartbeat", zap.Error(err))
+	}
+}
+
+// namesLocked returns the names of the schedules this instance runs.
+// s.mu must be held.
+func (s *Scheduler) namesLocked() []string {
+	names := make([]string, 0, len(s.order))
+	for _, e := range s.order {
+		names = append(names, e.name)
+	}
+	return names
+}
+
+// leave takes this instance off the ledger's list of live instances,
+// after any heartbeat being written.
+func (s *Scheduler) leave() {
+	s.beatMu.Lock()
+	defer s.beatMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), registerTimeout)
+	defer cancel()
+	if err := s.led.Leave(ctx, s.opts.instance); err != nil {
+		s.log.Warn("ledger: leave the live instances", zap.Error(err))
 	}
 }

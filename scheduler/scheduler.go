@@ -73,7 +73,11 @@ type Scheduler struct {
 	counts  map[string]map[Outcome]uint64
 	beats   map[string]*heartbeat
 	freed   map[string]chan struct{} // see freedChan
-	alive   time.Time                // the ledger lists this instance until then
+	// carrier is the schedule whose loop writes the heartbeat, due next
+	// at beatDue (see liveness.go); beatMu orders heartbeats.
+	carrier *entry
+	beatDue time.Time
+	beatMu  sync.Mutex
 
 	loopCtx    context.Context // ends when Stop begins: no new runs
 	stopLoops  context.CancelFunc
@@ -102,6 +106,10 @@ type entry struct {
 	// ends it. Both are set when its loop starts.
 	ctx  context.Context
 	stop context.CancelFunc
+	// looping is true while its loop runs (s.mu); kick wakes the loop to
+	// take up the heartbeat.
+	looping bool
+	kick    chan struct{}
 }
 
 // registerTimeout bounds the ledger writes of Start and Add, which take
@@ -152,22 +160,35 @@ func (s *Scheduler) Add(name, spec string, h Handler, opts ...ScheduleOption) er
 	if err != nil {
 		return err
 	}
+	started, err := s.add(e)
+	if started {
+		// The fleet sees this instance run it at once, not at the
+		// next heartbeat.
+		s.heartbeat(s.loopCtx)
+	}
+	return err
+}
+
+// add registers e, and starts its loop if the scheduler runs, which it
+// reports.
+func (s *Scheduler) add(e *entry) (started bool, err error) {
+	name := e.name
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, dup := s.entries[name]; dup {
-		return fmt.Errorf("%w: %q", ErrDuplicateName, name)
+		return false, fmt.Errorf("%w: %q", ErrDuplicateName, name)
 	}
 	if _, dup := s.tasks[name]; dup {
-		return fmt.Errorf("%w: %q: a task has that name", ErrDuplicateName, name)
+		return false, fmt.Errorf("%w: %q: a task has that name", ErrDuplicateName, name)
 	}
 	if s.state == stateStopped {
-		return fmt.Errorf("scheduler: add %q: %w", name, ErrStopped)
+		return false, fmt.Errorf("scheduler: add %q: %w", name, ErrStopped)
 	}
 	if s.state == stateRunning {
 		rctx, cancel := context.WithTimeout(context.Background(), registerTimeout)
 		defer cancel()
 		if err := s.register(rctx, e); err != nil {
-			return err
+			return false, err
 		}
 	}
 	s.entries[name] = e
@@ -177,8 +198,9 @@ func (s *Scheduler) Add(name, spec string, h Handler, opts ...ScheduleOption) er
 	}
 	if s.state == stateRunning {
 		s.startLoop(e)
+		return true, nil
 	}
-	return nil
+	return false, nil
 }
 
 func (s *Scheduler) newEntry(name, spec string, h Handler, opts []ScheduleOption) (*entry, error) {
@@ -230,13 +252,23 @@ func (s *Scheduler) newEntry(name, spec string, h Handler, opts []ScheduleOption
 		loc = w.Location()
 	}
 	return &entry{name: name, spec: spec, loc: loc, sched: sched, handler: h, o: o, skew: skew,
-		stop: func() {}}, nil
+		stop: func() {}, kick: make(chan struct{}, 1)}, nil
 }
 
-// Start begins running the schedules. It returns at once.
+// Start begins running the schedules. It returns at once, once the ledger
+// lists this instance as live (when it has schedules).
 func (s *Scheduler) Start() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	err := s.startLocked()
+	schedules := len(s.order) > 0
+	s.mu.Unlock()
+	if err == nil && schedules {
+		s.heartbeat(s.loopCtx)
+	}
+	return err
+}
+
+func (s *Scheduler) startLocked() error {
 	if s.state != stateNew {
 		return errors.New("scheduler: Start called twice")
 	}
@@ -306,12 +338,9 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 		err = fmt.Errorf("scheduler: running handlers cancelled at the stop deadline: %w", ctx.Err())
 	}
 	s.cancelRuns(ErrStopped)
-	// Listed as alive no longer.
-	bctx, cancel := context.WithTimeout(context.Background(), registerTimeout)
-	defer cancel()
-	if berr := s.led.Beat(bctx, s.opts.instance, time.Nanosecond); berr != nil {
-		s.log.Warn("ledger: last heartbeat", zap.Error(berr))
-	}
+	// Listed as alive no longer, at once: a clean stop need not wait
+	// HeartbeatTTL for its heartbeat to lapse.
+	s.leave()
 	s.log.Info("scheduler stopped", zap.String("instance", s.opts.instance))
 	return err
 }
@@ -331,6 +360,7 @@ func (s *Scheduler) Counts(name string) map[Outcome]uint64 {
 // startLoop starts e's loop, counted as work in flight from now until it
 // first sleeps.
 func (s *Scheduler) startLoop(e *entry) {
+	e.looping = true
 	b := begin(s.ports, "schedule "+e.name)
 	b.hb = s.heartbeatLocked(e.name)
 	e.ctx, e.stop = context.WithCancel(s.loopCtx)
@@ -342,6 +372,11 @@ func (s *Scheduler) startLoop(e *entry) {
 func (s *Scheduler) loop(e *entry, b *busy) {
 	defer s.loops.Done()
 	defer b.done()
+	defer func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.loopEndedLocked(e)
+	}()
 	clock := s.ports.Clock
 	now := clock.Now()
 	next := e.sched.Next(now)
@@ -356,11 +391,8 @@ func (s *Scheduler) loop(e *entry, b *busy) {
 		}
 	}
 	for !next.IsZero() {
-		if d := next.Sub(clock.Now()); d > 0 {
-			s.beat(next)
-			if b.sleep(d, e.ctx.Done(), nil) == wokeByStop {
-				return
-			}
+		if !s.wait(e, b, next) {
+			return
 		}
 		if e.ctx.Err() != nil {
 			return

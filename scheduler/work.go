@@ -3,6 +3,8 @@ package scheduler
 import (
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/beignet-go/beignet/ctx"
 	"github.com/beignet-go/beignet/internal/wakes"
 )
@@ -45,13 +47,31 @@ const (
 // before the tracker stops counting the wake-up, so no instant between the
 // two is uncounted.
 func (b *busy) sleep(d time.Duration, stop <-chan struct{}, wake <-chan struct{}) wakeReason {
-	t := b.ports.Clock.NewTimer(d)
+	return b.sleepChore(d, d, stop, wake)
+}
+
+// sleepChore is sleep for a goroutine that wakes after chore (<= d) for a
+// chore of its own (the heartbeat), on its way to its own wake-up after d:
+// a test's Advance steps to d, never to chore (see ctx.ChoreTracker).
+func (b *busy) sleepChore(d, chore time.Duration, stop <-chan struct{}, wake <-chan struct{}) wakeReason {
+	var t clockwork.Timer
+	var woke func()
+	if chore < d {
+		t, woke = b.ports.SleepChore(b.what, d, chore)
+	} else {
+		chore = d
+		t = b.ports.Clock.NewTimer(d)
+	}
 	if b.hb != nil {
+		// Due at its own wake-up, not the chore's: the loop counts as
+		// stalled after two of its schedule's intervals, as ever.
 		now := b.ports.Clock.Now()
 		b.hb.beat(now, now.Add(d))
 		defer func() { b.hb.beat(b.ports.Clock.Now(), time.Time{}) }()
 	}
-	woke := b.ports.Sleep(b.what, d)
+	if woke == nil {
+		woke = b.ports.Sleep(b.what, d)
+	}
 	b.end()
 	var why wakeReason
 	select {
