@@ -121,6 +121,32 @@ func TestSchedulesViewEscapes(t *testing.T) {
 	}
 }
 
+// Each schedule's row lists the live instances that run it, escaped: an
+// instance whose ID is markup shows as text.
+func TestSchedulesViewLiveInstances(t *testing.T) {
+	f := newFleet(t)
+	if err := f.ledger.Heartbeat(context.Background(), xss, time.Minute, []string{"daily-report"}); err != nil {
+		t.Fatal(err)
+	}
+	b := serve(t, f.handler())
+	code, body := b.get("/admin/")
+	if code != http.StatusOK {
+		t.Fatalf("GET /admin/: %d %s", code, body)
+	}
+	for _, want := range []string{
+		"<th>Live instances</th>",
+		`<td class="instances"><code>&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;</code>, <code>web-1</code></td>`,
+		`<td class="instances"><code>web-1</code></td>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("schedules view lacks %q:\n%s", want, body)
+		}
+	}
+	if strings.Contains(strings.ToLower(body), "<script") {
+		t.Errorf("a <script> tag reached the schedules view:\n%s", body)
+	}
+}
+
 func TestPauseRunNowResume(t *testing.T) {
 	f := newFleet(t)
 	b := serve(t, f.handler())

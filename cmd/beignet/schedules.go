@@ -14,7 +14,7 @@ import (
 
 var schedulesCommand = command{
 	name:    "schedules",
-	summary: "every schedule: spec, location, next tick, paused, last run; and the live instances",
+	summary: "every schedule: spec, location, next tick, paused, last run, the live instances that run it; and every live instance",
 	run:     runSchedules,
 }
 
@@ -68,11 +68,15 @@ type scheduleJSON struct {
 	Next     *time.Time `json:"next"`
 	Paused   bool       `json:"paused"`
 	Last     *runJSON   `json:"last"`
+	// Instances are the live instances that run it, sorted; [] for none.
+	Instances []string `json:"instances"`
 }
 
 type instanceJSON struct {
 	ID      string    `json:"id"`
 	Expires time.Time `json:"expires"`
+	// Schedules are the schedules it runs, sorted; [] for none.
+	Schedules []string `json:"schedules"`
 }
 
 func runSchedules(c context.Context, inv *invocation, pos []string) error {
@@ -97,7 +101,7 @@ func runSchedules(c context.Context, inv *invocation, pos []string) error {
 		Instances []instanceJSON `json:"instances"`
 	}{Schedules: []scheduleJSON{}, Instances: []instanceJSON{}}
 	for _, s := range list {
-		j := scheduleJSON{Name: s.Name, Spec: s.Spec, Paused: s.Paused}
+		j := scheduleJSON{Name: s.Name, Spec: s.Spec, Paused: s.Paused, Instances: append([]string{}, s.Instances...)}
 		if s.Location != nil {
 			j.Location = s.Location.String()
 		}
@@ -111,11 +115,11 @@ func runSchedules(c context.Context, inv *invocation, pos []string) error {
 		doc.Schedules = append(doc.Schedules, j)
 	}
 	for _, in := range insts {
-		doc.Instances = append(doc.Instances, instanceJSON{ID: in.ID, Expires: in.Expires})
+		doc.Instances = append(doc.Instances, instanceJSON{ID: in.ID, Expires: in.Expires, Schedules: append([]string{}, in.Schedules...)})
 	}
 	now := time.Now()
 	return inv.emit(doc, func(w *tabwriter.Writer) {
-		row(w, "NAME", "SPEC", "LOCATION", "NEXT", "PAUSED", "LAST RUN", "LAST INSTANCE", "LAST STARTED")
+		row(w, "NAME", "SPEC", "LOCATION", "NEXT", "PAUSED", "LAST RUN", "LAST INSTANCE", "LAST STARTED", "LIVE INSTANCES")
 		for _, s := range doc.Schedules {
 			next := "-"
 			if s.Next != nil {
@@ -128,7 +132,11 @@ func runSchedules(c context.Context, inv *invocation, pos []string) error {
 					last += " (run now)"
 				}
 			}
-			row(w, s.Name, s.Spec, s.Location, next, strconv.FormatBool(s.Paused), last, inst, started)
+			live := make([]string, len(s.Instances))
+			for i, id := range s.Instances {
+				live[i] = cell(id)
+			}
+			row(w, s.Name, s.Spec, s.Location, next, strconv.FormatBool(s.Paused), last, inst, started, strings.Join(live, ", "))
 		}
 		ids := make([]string, 0, len(doc.Instances))
 		for _, in := range doc.Instances {

@@ -91,12 +91,23 @@ func TestSchedules(t *testing.T) {
 	if h := doc.Schedules[1]; h.Name != hostile || h.Last != nil {
 		t.Errorf("hostile schedule = %+v", h)
 	}
+	for _, s := range doc.Schedules {
+		if len(s.Instances) != 1 || s.Instances[0] != "web-1" {
+			t.Errorf("%q's live instances = %q, want [web-1]", s.Name, s.Instances)
+		}
+	}
+	if len(doc.Instances) != 1 || doc.Instances[0].ID != "web-1" || len(doc.Instances[0].Schedules) != 2 {
+		t.Errorf("instances = %+v, want web-1 running both schedules", doc.Instances)
+	}
 
 	table := ok(t, append([]string{"schedules"}, flags...)...)
 	lines := strings.Split(table, "\n")
 	if !strings.HasPrefix(lines[0], "NAME") || !strings.HasPrefix(lines[1], "daily-report") || !strings.Contains(lines[1], "failed") ||
 		!strings.Contains(lines[1], "web-1") || !strings.Contains(table, "live instances (") {
 		t.Errorf("table = %q", table)
+	}
+	if !strings.Contains(lines[0], "LIVE INSTANCES") || !strings.HasSuffix(strings.TrimSpace(lines[1]), "web-1") {
+		t.Errorf("table has no live instances column: %q", table)
 	}
 	if strings.Contains(table, "\u202e") || !strings.Contains(table, `tenant\u202e<script>`) {
 		t.Errorf("the hostile name reached the terminal raw: %q", table)
