@@ -36,6 +36,12 @@ func TestStartupErrors(t *testing.T) {
 			`ERROR	cannot start: redislocks: bad configuration: REDIS_LOCKS_DB="one": not an integer`},
 		{"malformed DATABASE_URL", []string{"DATABASE_URL=postgres://u:secret@host:port/db"},
 			`ERROR	cannot start: outbox: bad configuration: DATABASE_URL="postgres://u:xxxxx@host:port/db": invalid port`},
+		// pgx also takes the password as a parameter: in a keyword/value
+		// DSN and in a URL's query. It is masked there too.
+		{"malformed keyword/value DATABASE_URL", []string{"DATABASE_URL=host=db password=secret port=zz"},
+			`ERROR	cannot start: outbox: bad configuration: DATABASE_URL="host=db password=xxxxx port=zz": invalid port`},
+		{"DATABASE_URL with a password in its query", []string{"DATABASE_URL=postgres://db/app?password=secret&sslmode=bogus"},
+			`ERROR	cannot start: outbox: bad configuration: DATABASE_URL="postgres://db/app?password=xxxxx&sslmode=bogus": failed to configure TLS (sslmode is invalid)`},
 		{"shared locks required", []string{"BEIGNET_REQUIRE_SHARED_LOCKS=true"},
 			`ERROR	cannot start: beignet: bad configuration: BEIGNET_REQUIRE_SHARED_LOCKS="true", but no provider contributes shared locks: add redislocks.Provider to the app's providers`},
 		{"BEIGNET_REQUIRE_SHARED_LOCKS not a boolean", []string{"BEIGNET_REQUIRE_SHARED_LOCKS=always"},
