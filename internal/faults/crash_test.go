@@ -8,7 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/beignet-go/beignet/internal/redistest"
+	"github.com/beignet-go/beignet/ledger"
+	"github.com/beignet-go/beignet/providers/redislocks"
+	"github.com/beignet-go/beignet/scheduler"
 )
 
 // Two worker processes share a schedule on real Redis. In each of 20
@@ -50,6 +55,7 @@ func TestTakeoverAfterSIGKILL(t *testing.T) {
 	spawn()
 
 	killedAt := map[time.Time]time.Time{}
+	killedIDs := map[string]time.Time{} // instance id → when it was killed
 	killedToken := map[time.Time]uint64{}
 	var latencies []time.Duration
 	var ticks []time.Time
@@ -65,6 +71,7 @@ func TestTakeoverAfterSIGKILL(t *testing.T) {
 				// Mid-run: the handler has just started its 800 ms of work.
 				workers[e.Instance].signal(syscall.SIGKILL)
 				killedAt[e.Tick] = time.Now()
+				killedIDs[e.Instance] = time.Now()
 				killedToken[e.Tick] = e.Token
 				ticks = append(ticks, e.Tick)
 				delete(workers, e.Instance)
@@ -81,6 +88,7 @@ func TestTakeoverAfterSIGKILL(t *testing.T) {
 			t.Fatalf("timed out after %d kills and %d takeovers", len(killedAt), len(latencies))
 		}
 	}
+	checkInstances(t, client, prefix, workers, killedIDs)
 	for _, w := range workers {
 		w.stop()
 	}
@@ -110,4 +118,39 @@ func TestTakeoverAfterSIGKILL(t *testing.T) {
 	t.Logf("%d rounds (LeaseTTL %v, @every %v, handler %v): %d duplicates, %d missed; takeover latency min %v, median %v, max %v",
 		rounds, ttl, every, handler, dups, misses, latencies[0].Round(time.Millisecond),
 		latencies[len(latencies)/2].Round(time.Millisecond), latencies[len(latencies)-1].Round(time.Millisecond))
+}
+
+// checkInstances holds the fleet's list of live instances to its promise:
+// the workers still running are listed, with the schedule, and every worker
+// SIGKILLed more than HeartbeatTTL ago (plus a second for the clocks of two
+// processes) is gone, though none of them said goodbye.
+func checkInstances(t *testing.T, client redis.UniversalClient, prefix string, live map[string]*worker, killed map[string]time.Time) {
+	t.Helper()
+	insts, err := redislocks.NewLedger(client, prefix).Instances(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]ledger.Instance{}
+	for _, i := range insts {
+		listed[i.ID] = i
+	}
+	for id := range live {
+		if i, ok := listed[id]; !ok || !slices.Contains(i.Schedules, "job") {
+			t.Errorf("live worker %s not listed with its schedule: %+v", id, insts)
+		}
+	}
+	gone := 0
+	for id, at := range killed {
+		if time.Since(at) <= scheduler.HeartbeatTTL+time.Second {
+			continue
+		}
+		gone++
+		if _, ok := listed[id]; ok {
+			t.Errorf("worker %s killed %v ago is still listed as live", id, time.Since(at).Round(time.Second))
+		}
+	}
+	t.Logf("instances: %d live listed, %d of %d killed workers past HeartbeatTTL %v, none listed", len(live), gone, len(killed), scheduler.HeartbeatTTL)
+	if gone == 0 {
+		t.Errorf("no worker was killed more than %v before the end; the test proves nothing about dead instances", scheduler.HeartbeatTTL)
+	}
 }
