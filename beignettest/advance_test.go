@@ -422,3 +422,44 @@ func TestAdvanceWithAHandlerWaitingOnTheClock(t *testing.T) {
 		})
 	}
 }
+
+// A run still asleep on Ports.Clock when the test ends does not keep the
+// docs' Cleanup, Stop(context.Background()), waiting until go test's
+// timeout: nothing moves the fake clock after the test, so Sleep returns
+// when the test ends, and the handler with it.
+func TestStopInCleanupWithAHandlerAsleep(t *testing.T) {
+	var woke atomic.Bool
+	t.Run("test", func(t *testing.T) {
+		tp := beignettest.CreateTestPorts(t)
+		s := scheduler.New(tp.Ports)
+		if err := s.Add("sleepy", "* * * * *", func(c *ctx.Context) error {
+			c.Ports.Clock.Sleep(time.Hour)
+			woke.Store(true)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			stopped := make(chan error, 1)
+			go func() { stopped <- s.Stop(context.Background()) }()
+			select {
+			case err := <-stopped:
+				if err != nil {
+					t.Error(err)
+				}
+			case <-time.After(10 * time.Second): // a bound, not a synchronisation
+				t.Error("Stop still waits for the handler asleep on the fake clock")
+			}
+		})
+		tp.Advance(time.Minute) // the 00:01:00 run falls asleep until 01:01:00
+		if woke.Load() {
+			t.Fatal("the handler woke before its hour")
+		}
+	})
+	if !woke.Load() {
+		t.Fatal("the handler is still asleep after the test ended")
+	}
+}

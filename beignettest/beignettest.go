@@ -87,7 +87,7 @@ func CreateTestPorts(t testing.TB, opts ...Option) *TestPorts {
 	w := newWork(clock)
 	// Everything on the ports makes its timers through tracked, so that
 	// Advance stops at each.
-	tracked := &trackedClock{FakeClock: clock, work: w}
+	tracked := &trackedClock{FakeClock: clock, work: w, ended: t.Context().Done()}
 	// A memory outbox store on either clock counts its wake-ups with w.
 	t.Cleanup(wakes.Register(clock, w))
 	t.Cleanup(wakes.Register(tracked, w))
@@ -157,7 +157,9 @@ const patience = 10 * time.Second
 // Advance reaches it. A handler waiting on the clock keeps its run in flight
 // and Advance returns; the Advance that reaches the end of its wait moves it
 // on. Timers made on Clock directly (not Ports.Clock) fire, but Advance does
-// not stop at them. Nor does it stop at a scheduler's heartbeat (every
+// not stop at them. Ports.Clock.Sleep also returns when the test ends, so a
+// run asleep then does not keep a Stop in Cleanup waiting; a run waiting on
+// its ctx ends when a Stop cancels it, as Stop(t.Context()) does at once. Nor does it stop at a scheduler's heartbeat (every
 // scheduler.HeartbeatInterval): it passes it, and waits for the heartbeat
 // it made due, so a day's Advance over a daily schedule is one step, and
 // the scheduler is still listed as live at its end.

@@ -15,6 +15,9 @@ import (
 type trackedClock struct {
 	*clockwork.FakeClock
 	work *work
+	// ended is closed when the test ends, before its Cleanup functions
+	// run: the fake clock will not move again.
+	ended <-chan struct{}
 }
 
 var _ clockwork.Clock = (*trackedClock)(nil)
@@ -22,8 +25,18 @@ var _ clockwork.Clock = (*trackedClock)(nil)
 // After implements clockwork.Clock.
 func (c *trackedClock) After(d time.Duration) <-chan time.Time { return c.NewTimer(d).Chan() }
 
-// Sleep implements clockwork.Clock.
-func (c *trackedClock) Sleep(d time.Duration) { <-c.After(d) }
+// Sleep implements clockwork.Clock. It also returns when the test ends:
+// nothing moves the fake clock then, and a handler sleeping on it, which
+// has no ctx to be cancelled through, would otherwise keep the Stop in the
+// test's Cleanup waiting until go test's timeout.
+func (c *trackedClock) Sleep(d time.Duration) {
+	t := c.NewTimer(d)
+	select {
+	case <-t.Chan():
+	case <-c.ended:
+		t.Stop()
+	}
+}
 
 // NewTimer implements clockwork.Clock.
 func (c *trackedClock) NewTimer(d time.Duration) clockwork.Timer {
