@@ -48,6 +48,9 @@ var ErrTimeout = fmt.Errorf("scheduler: run timed out: %w", context.DeadlineExce
 //	}
 //	token := run.Lease.FencingToken()
 func RunFrom(c context.Context) (r Run, ok bool) {
+	if c == nil {
+		return Run{}, false // a handler's caller passed no ctx: not in a run
+	}
 	r, ok = c.Value(runKey{}).(Run)
 	if !ok || r.Lease == nil {
 		return Run{}, false

@@ -395,6 +395,10 @@ func TestNameLengthCoversTheClaimKey(t *testing.T) {
 // RunFrom finds a run only where the scheduler, or WithRun with a lease,
 // put one: a handler that checks ok can use run.Lease.
 func TestRunFromAndWithRun(t *testing.T) {
+	//lint:ignore SA1012 a nil ctx is the edge under test: no run, no panic
+	if _, ok := scheduler.RunFrom(nil); ok {
+		t.Fatal("RunFrom(nil) reported a run")
+	}
 	if _, ok := scheduler.RunFrom(context.Background()); ok {
 		t.Fatal("a run outside the scheduler")
 	}
