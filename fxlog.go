@@ -1,6 +1,8 @@
 package beignet
 
 import (
+	"strings"
+
 	"go.uber.org/dig"
 	"go.uber.org/fx/fxevent"
 	"go.uber.org/zap"
@@ -28,6 +30,18 @@ func newFxLogger(l *zap.Logger) fxevent.Logger {
 func (l *fxLogger) LogEvent(e fxevent.Event) {
 	l.debug.LogEvent(e)
 	if s, ok := e.(*fxevent.Started); ok && s.Err != nil {
-		l.log.Error("cannot start: " + dig.RootCause(s.Err).Error())
+		l.log.Error(startError(s.Err))
 	}
+}
+
+// startError is the one line a failed start prints: the root cause, and
+// for a dependency nothing provides, what to do about it, since dig's own
+// context (which constructor wanted it) is the chain trimmed away, and for
+// ScheduleWith and DrainWith names only a reflect stub.
+func startError(err error) string {
+	msg := dig.RootCause(err).Error()
+	if strings.HasPrefix(msg, "missing type") {
+		msg += " (nothing in the app provides it: add an fx.Provide for it to the app's providers; a ScheduleWith or DrainWith constructor's parameters come from there)"
+	}
+	return "cannot start: " + msg
 }

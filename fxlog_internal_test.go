@@ -35,3 +35,21 @@ func TestFailedStartIsOneLine(t *testing.T) {
 		t.Fatal("fx's own events were not kept at debug")
 	}
 }
+
+// A constructor whose parameter nothing provides says so, and what to do,
+// rather than dig's bare "missing type".
+func TestFailedStartOnAMissingDependency(t *testing.T) {
+	core, logs := observer.New(zapcore.InfoLevel)
+	app := fx.New(
+		fx.WithLogger(func() fxevent.Logger { return newFxLogger(zap.New(core)) }),
+		fx.Invoke(func(*dep) {}),
+	)
+	if err := app.Start(context.Background()); err == nil {
+		t.Fatal("started")
+	}
+	lines := logs.All()
+	want := "cannot start: missing type: *beignet.dep (nothing in the app provides it: add an fx.Provide for it to the app's providers; a ScheduleWith or DrainWith constructor's parameters come from there)"
+	if len(lines) != 1 || lines[0].Message != want {
+		t.Fatalf("lines: %+v; want one: %s", lines, want)
+	}
+}
