@@ -61,14 +61,22 @@ func (m *Metrics) initScheduleSeries() {
 }
 
 // OnRun implements scheduler.Hook: it counts the report and, for a run
-// that began, observes its duration and its tick's lag.
+// that began, observes its duration and, for a tick's first attempt, the
+// tick's lag.
 func (m *Metrics) OnRun(r scheduler.Report) {
 	m.runsBy.get(runKey{r.Schedule, r.Outcome}).Inc()
-	if r.Start.IsZero() {
-		return // no run began: a missed tick or a failed claim
+	if r.Start.IsZero() || r.Outcome == scheduler.SkippedHeld {
+		// No run began: a missed tick, a failed claim, or a tick skipped
+		// because an earlier run held the schedule. A skipped tick's
+		// "duration" is only its wait for the lease, and would drag a
+		// slow schedule's duration quantiles towards 0.
+		return
 	}
 	m.durationBy.get(r.Schedule).Observe(r.Duration.Seconds())
-	if !r.Task {
+	// A retry starts a backoff after the tick, a takeover a lapse after
+	// it: that is the retry policy or a crash, not lag, and would fire a
+	// lag alert on every retry.
+	if !r.Task && r.Attempt <= 1 {
 		m.lagBy.get(r.Schedule).Observe(max(r.Start.Sub(r.Tick).Seconds(), 0))
 	}
 }

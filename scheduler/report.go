@@ -52,6 +52,13 @@ type Report struct {
 	Instance string
 	// FencingToken is the run lease's token; 0 when no lease was taken.
 	FencingToken uint64
+	// Attempt is the run's attempt at its tick: 1 for the tick's first
+	// run, more for a retry (Retry) or a takeover of a run that did not
+	// finish. 0 when no attempt was made (Missed, a failed claim, a
+	// skipped tick) and for task passes. Only a first attempt's Start
+	// minus Tick is the tick's lag: a later one starts after a backoff or
+	// a lapse.
+	Attempt int
 	// Outcome is what became of the tick on this instance.
 	Outcome Outcome
 	// Start is when the run began on this instance, after its jitter and

@@ -237,7 +237,7 @@ func (s *Scheduler) runClaimed(e *entry, req ledger.ClaimRequest, c ledger.Claim
 				// claim is released, so another instance may run it.
 				s.putRecord(RunRecord{Schedule: e.name, Tick: req.Tick, Manual: req.Manual, Attempt: attempt, Instance: s.opts.instance,
 					Outcome: Failed, Started: start, Finished: clock.Now(), Err: runErr.Error()})
-				reports = append(reports, Report{Schedule: e.name, Tick: req.Tick, Instance: s.opts.instance, Outcome: Failed, Start: start,
+				reports = append(reports, Report{Schedule: e.name, Tick: req.Tick, Instance: s.opts.instance, Attempt: attempt, Outcome: Failed, Start: start,
 					Duration: clock.Since(start), Err: runErr})
 			}
 			if done {
@@ -276,7 +276,7 @@ func (s *Scheduler) attempt(e *entry, lctx context.Context, req ledger.ClaimRequ
 		rec.Err = err.Error()
 	}
 	s.putRecord(rec)
-	r := Report{Schedule: e.name, Tick: req.Tick, Instance: s.opts.instance, FencingToken: lease.FencingToken(),
+	r := Report{Schedule: e.name, Tick: req.Tick, Instance: s.opts.instance, FencingToken: lease.FencingToken(), Attempt: attempt,
 		Outcome: outcome, Start: start, Duration: clock.Since(start), Err: err}
 	s.endSpan(span, r)
 	return outcome, r, err
