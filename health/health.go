@@ -9,9 +9,9 @@ package health
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sort"
-	"sync"
 	"time"
 )
 
@@ -61,20 +61,50 @@ func Handler(checks ...Check) http.Handler {
 }
 
 // Run runs checks concurrently, each bounded by CheckTimeout, and reports
-// them.
+// them. A check that has not returned shortly after its ctx ended is
+// reported as failed with ctx's error and left to finish on its own: a
+// client that ignores ctx (go-redis's socket timeouts do, unless
+// ContextTimeoutEnabled is set) must not hold /readyz past a probe's
+// timeout.
 func Run(ctx context.Context, checks ...Check) Status {
+	type result struct{ err error }
 	results := make([]error, len(checks))
-	var wg sync.WaitGroup
+	chans := make([]chan result, len(checks))
+	cctx, cancel := context.WithTimeout(ctx, CheckTimeout)
+	defer cancel()
 	for i, c := range checks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cctx, cancel := context.WithTimeout(ctx, CheckTimeout)
-			defer cancel()
-			results[i] = c.Func(cctx)
-		}()
+		ch := make(chan result, 1) // buffered: an abandoned check never blocks
+		chans[i] = ch
+		go func() { ch <- result{c.Func(cctx)} }()
 	}
-	wg.Wait()
+	// The grace lets a check that honours ctx report its own error.
+	grace := time.NewTimer(CheckTimeout + abandonGrace)
+	defer grace.Stop()
+	for i, ch := range chans {
+		select {
+		case r := <-ch:
+			results[i] = r.err
+		case <-grace.C:
+			// Every later check gets the same verdict: the timer fired once.
+			for j := i; j < len(chans); j++ {
+				select {
+				case r := <-chans[j]:
+					results[j] = r.err
+				default:
+					results[j] = fmt.Errorf("no answer within %v: %w", CheckTimeout, context.Cause(cctx))
+				}
+			}
+			return report(checks, results)
+		}
+	}
+	return report(checks, results)
+}
+
+// abandonGrace is how long past CheckTimeout Run waits for a check that
+// has not returned.
+const abandonGrace = 100 * time.Millisecond
+
+func report(checks []Check, results []error) Status {
 	st := Status{Status: "ok", Checks: make(map[string]string, len(checks))}
 	for i, c := range checks {
 		if err := results[i]; err != nil {
