@@ -140,8 +140,10 @@ func (l *Locks) Acquire(ctx context.Context, key string, opts locks.Options) (lo
 	if l.instantTry && opts.Wait == 0 {
 		res, err := l.inner.Acquire(ctx, key, opts)
 		switch {
-		case err != nil:
+		case err != nil && !givenUp(ctx, err):
 			l.failed.observeZero()
+		case err != nil:
+			l.notAcquired.observeZero()
 		case res.Acquired:
 			l.acquired.observeZero()
 			l.renewals.answered()
@@ -155,8 +157,10 @@ func (l *Locks) Acquire(ctx context.Context, key string, opts locks.Options) (lo
 	res, err := l.inner.Acquire(ctx, key, opts)
 	took := l.clock.Since(start).Seconds()
 	switch {
-	case err != nil:
+	case err != nil && !givenUp(ctx, err):
 		l.failed.observe(took)
+	case err != nil:
+		l.notAcquired.observe(took)
 	case res.Acquired:
 		l.acquired.observe(took)
 		l.renewals.answered()
@@ -165,6 +169,15 @@ func (l *Locks) Acquire(ctx context.Context, key string, opts locks.Options) (lo
 		l.renewals.answered()
 	}
 	return res, err
+}
+
+// givenUp reports whether an acquire failed only because its caller
+// cancelled ctx (stopping, or no longer interested): the lease was not
+// acquired, and the backend did not fail, so it is no acquired="error".
+// A deadline is left an error: it also ends a round trip to a backend
+// that has gone silent.
+func givenUp(ctx context.Context, err error) bool {
+	return errors.Is(err, context.Canceled) && errors.Is(ctx.Err(), context.Canceled)
 }
 
 // WithLease implements locks.Locks. Renewals of the lease are counted, and

@@ -7,11 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/beignet-go/beignet/ctx"
 	"github.com/beignet-go/beignet/internal/testports"
+	"github.com/beignet-go/beignet/locks"
 	"github.com/beignet-go/beignet/metrics"
 	"github.com/beignet-go/beignet/scheduler"
 )
@@ -136,5 +138,67 @@ func TestSkippedTickIsNoRunDuration(t *testing.T) {
 		if n, _ := histogramSeries(t, reg, name, "slow"); n != 1 {
 			t.Errorf("%s{schedule=slow} has %d samples, want 1 (the run; the skipped tick ran nothing)", name, n)
 		}
+	}
+}
+
+// acquireCount returns the sample count of the acquire histogram's series
+// acquired=result.
+func acquireCount(t *testing.T, reg *prometheus.Registry, result string) uint64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != metrics.NameLeaseAcquireDuration {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if labelOf(m, "acquired") == result {
+				return m.GetHistogram().GetSampleCount()
+			}
+		}
+	}
+	return 0
+}
+
+// A caller that gives up (its ctx cancelled) while waiting for a held
+// lease did not acquire it, and the backend did not fail: the acquire is
+// observed as acquired="false", for the time it waited. acquired="error"
+// is documented as "the backend failed", which a dashboard and an alert
+// read as such.
+func TestAcquireGivenUpByCancelIsNotAnError(t *testing.T) {
+	clock := clockwork.NewFakeClock()
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := m.Instrument(locks.NewMemory(locks.WithClock(clock)), clock, "")
+	held, err := l.Acquire(context.Background(), "k", locks.Options{TTL: time.Hour})
+	if err != nil || !held.Acquired {
+		t.Fatalf("first acquire: %+v, %v", held, err)
+	}
+	// A wait cut short by cancellation.
+	cctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := l.Acquire(cctx, "k", locks.Options{TTL: time.Minute, Wait: time.Minute})
+		done <- err
+	}()
+	blockUntil(t, clock, 1) // the waiter's timer
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled wait: %v, want context.Canceled", err)
+	}
+	// A single try on an already cancelled ctx.
+	if _, err := l.Acquire(cctx, "k", locks.Options{TTL: time.Minute}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("try on a cancelled ctx: %v", err)
+	}
+	if got := acquireCount(t, reg, "error"); got != 0 {
+		t.Errorf("acquired=\"error\" has %d samples, want 0: no backend failed", got)
+	}
+	if got := acquireCount(t, reg, "false"); got != 2 {
+		t.Errorf("acquired=\"false\" has %d samples, want 2 (the two acquires given up)", got)
 	}
 }
