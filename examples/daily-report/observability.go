@@ -26,10 +26,20 @@ func Observability() fx.Option {
 		metrics.Provider(metrics.Registerer(reg)),
 		health.Provider(),
 		fx.Invoke(func(mux *http.ServeMux, checks health.Checks) {
-			mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+			mux.Handle("GET /metrics", metricsHandler(reg))
 			probes := health.Handler(checks...)
 			mux.Handle("GET /livez", probes)
 			mux.Handle("GET /readyz", probes)
 		}),
 	)
+}
+
+// metricsHandler serves reg's metrics, and those it could gather when a
+// collector fails: the outbox gauges fail while PostgreSQL is down, and
+// promhttp's default would then answer 500 for the whole scrape, hiding
+// the lease and run metrics (and the process's) for exactly as long as the
+// outage an operator is watching. The failed gauges are simply absent;
+// /readyz names the unreachable server.
+func metricsHandler(reg prometheus.Gatherer) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
 }
