@@ -275,6 +275,19 @@ type Ledger interface {
 	Instances(ctx context.Context) ([]Instance, error)
 }
 
+// Rejoiner is implemented by ledgers whose heartbeat can tell that the
+// instance was not listed when it came: its heartbeats had lapsed, or the
+// ledger lost its data (a Redis restarted without persistence, or failed
+// over to a replica that had not seen the writes). The same loss takes the
+// schedules' definitions, so a scheduler that finds itself rejoining
+// registers its schedules again rather than leaving them unknown to the
+// fleet's controls until their next ticks.
+type Rejoiner interface {
+	// HeartbeatListed is Heartbeat, also reporting whether the instance's
+	// previous heartbeat was still live when this one was written.
+	HeartbeatListed(ctx context.Context, instance string, ttl time.Duration, schedules []string) (wasListed bool, err error)
+}
+
 // BatchRegisterer is implemented by ledgers that record many definitions
 // in fewer round trips than one Register each: a scheduler starting with
 // thousands of schedules registers them all at once.

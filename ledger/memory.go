@@ -499,20 +499,27 @@ func (m *Memory) Subscribe(ctx context.Context) (<-chan Request, error) {
 
 // Beat implements Ledger.
 func (m *Memory) Beat(ctx context.Context, instance string, ttl time.Duration) error {
-	return m.heartbeat(ctx, instance, ttl, nil, false)
+	_, err := m.heartbeat(ctx, instance, ttl, nil, false)
+	return err
 }
 
 // Heartbeat implements Ledger.
 func (m *Memory) Heartbeat(ctx context.Context, instance string, ttl time.Duration, schedules []string) error {
+	_, err := m.heartbeat(ctx, instance, ttl, schedules, true)
+	return err
+}
+
+// HeartbeatListed implements Rejoiner.
+func (m *Memory) HeartbeatListed(ctx context.Context, instance string, ttl time.Duration, schedules []string) (bool, error) {
 	return m.heartbeat(ctx, instance, ttl, schedules, true)
 }
 
-func (m *Memory) heartbeat(ctx context.Context, instance string, ttl time.Duration, schedules []string, replace bool) error {
+func (m *Memory) heartbeat(ctx context.Context, instance string, ttl time.Duration, schedules []string, replace bool) (wasListed bool, err error) {
 	if err := ValidateHeartbeat(instance, ttl, schedules); err != nil {
-		return err
+		return false, err
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return false, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -522,13 +529,13 @@ func (m *Memory) heartbeat(ctx context.Context, instance string, ttl time.Durati
 			delete(m.instances, id)
 		}
 	}
-	in := m.instances[instance]
+	in, wasListed := m.instances[instance]
 	in.expires = now.Add(ttl)
 	if replace {
 		in.scheds = SortedNames(schedules)
 	}
 	m.instances[instance] = in
-	return nil
+	return wasListed, nil
 }
 
 // Leave implements Ledger.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/beignet-go/beignet/ctx"
 	"github.com/beignet-go/beignet/internal/wakes"
+	"github.com/beignet-go/beignet/ledger"
 )
 
 // ErrStalled is wrapped by CheckLoops's error when a loop has not turned
@@ -223,9 +224,47 @@ func (s *Scheduler) heartbeat(ctx context.Context) {
 	// A heartbeat that hangs must not hold up the carrier's ticks.
 	hctx, cancel := context.WithTimeout(ctx, HeartbeatInterval)
 	defer cancel()
-	if err := s.led.Heartbeat(hctx, s.opts.instance, HeartbeatTTL, names); err != nil && ctx.Err() == nil {
-		s.log.Warn("ledger: heartbeat", zap.Error(err))
+	r, ok := s.led.(ledger.Rejoiner)
+	if !ok {
+		if err := s.led.Heartbeat(hctx, s.opts.instance, HeartbeatTTL, names); err != nil && ctx.Err() == nil {
+			s.log.Warn("ledger: heartbeat", zap.Error(err))
+		}
+		return
 	}
+	wasListed, err := r.HeartbeatListed(hctx, s.opts.instance, HeartbeatTTL, names)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("ledger: heartbeat", zap.Error(err))
+		}
+		return
+	}
+	if !wasListed && s.beaten {
+		// Not listed, though this instance has been beating: its
+		// heartbeats lapsed (a long outage) or the ledger lost its data
+		// (Redis restarted empty), and then the definitions went too.
+		s.log.Warn("ledger: this instance was not listed as live (its heartbeats lapsed, or the ledger lost its data); registering its schedules again")
+		s.reregister = true
+	}
+	s.beaten = true
+	if !s.reregister {
+		return
+	}
+	// Register them again, or the fleet's controls would call the
+	// schedules unknown until their next ticks, hours away for a daily
+	// one. Until that works, every heartbeat tries.
+	s.mu.Lock()
+	defs := make([]ledger.Definition, len(s.order))
+	for i, e := range s.order {
+		defs[i] = e.definition()
+	}
+	s.mu.Unlock()
+	if err := ledger.RegisterAll(hctx, s.led, defs); err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("ledger: register the schedules again", zap.Error(err))
+		}
+		return
+	}
+	s.reregister = false
 }
 
 // namesLocked returns the names of the schedules this instance runs.

@@ -78,6 +78,11 @@ type Scheduler struct {
 	carrier *entry
 	beatDue time.Time
 	beatMu  sync.Mutex
+	// beaten is whether a heartbeat has listed this instance, so a later
+	// one that finds it unlisted means it is rejoining, and reregister
+	// that the schedules' definitions must be written again. beatMu
+	// guards both.
+	beaten, reregister bool
 
 	loopCtx    context.Context // ends when Stop begins: no new runs
 	stopLoops  context.CancelFunc

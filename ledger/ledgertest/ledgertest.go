@@ -63,6 +63,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"Instances", testInstances},
 		{"HeartbeatSchedules", testHeartbeatSchedules},
 		{"Leave", testLeave},
+		{"Rejoin", testRejoin},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -683,6 +684,35 @@ func testInstances(t *testing.T, h Harness) {
 	h.Advance(2 * ttl)
 	if is, _ := h.Ledger.Instances(bg); len(is) != 1 || is[0].ID != "a" {
 		t.Fatalf("Instances after b's heartbeat lapsed = %+v", is)
+	}
+}
+
+// A ledger that implements Rejoiner says whether a heartbeat found the
+// instance listed: not at its first, yes while it keeps beating, not after
+// its heartbeat lapsed or it left.
+func testRejoin(t *testing.T, h Harness) {
+	r, ok := h.Ledger.(ledger.Rejoiner)
+	if !ok {
+		t.Skipf("%T does not implement ledger.Rejoiner", h.Ledger)
+	}
+	step := func(what string, want bool) {
+		t.Helper()
+		got, err := r.HeartbeatListed(bg, "a", ttl, []string{"x"})
+		if err != nil || got != want {
+			t.Fatalf("HeartbeatListed %s = %v, %v; want %v", what, got, err, want)
+		}
+	}
+	step("first", false)
+	h.Advance(ttl / 2)
+	step("within the TTL", true)
+	h.Advance(ttl)
+	step("after a lapse", false)
+	if err := h.Ledger.Leave(bg, "a"); err != nil {
+		t.Fatal(err)
+	}
+	step("after Leave", false)
+	if _, err := r.HeartbeatListed(bg, "", ttl, nil); !errors.Is(err, ledger.ErrInvalid) {
+		t.Fatalf("HeartbeatListed of an empty id: %v, want ErrInvalid", err)
 	}
 }
 

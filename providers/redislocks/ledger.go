@@ -474,17 +474,25 @@ func (l *Ledger) InstanceKeys(instance string) []string {
 
 // Beat implements ledger.Ledger.
 func (l *Ledger) Beat(ctx context.Context, instance string, ttl time.Duration) error {
-	return l.heartbeat(ctx, instance, ttl, nil, false)
+	_, err := l.heartbeat(ctx, instance, ttl, nil, false)
+	return err
 }
 
 // Heartbeat implements ledger.Ledger.
 func (l *Ledger) Heartbeat(ctx context.Context, instance string, ttl time.Duration, schedules []string) error {
+	_, err := l.heartbeat(ctx, instance, ttl, schedules, true)
+	return err
+}
+
+// HeartbeatListed implements ledger.Rejoiner. Its answer costs nothing
+// extra: the heartbeat's script reads the previous heartbeat anyway.
+func (l *Ledger) HeartbeatListed(ctx context.Context, instance string, ttl time.Duration, schedules []string) (bool, error) {
 	return l.heartbeat(ctx, instance, ttl, schedules, true)
 }
 
-func (l *Ledger) heartbeat(ctx context.Context, instance string, ttl time.Duration, schedules []string, replace bool) error {
+func (l *Ledger) heartbeat(ctx context.Context, instance string, ttl time.Duration, schedules []string, replace bool) (wasListed bool, err error) {
 	if err := ledger.ValidateHeartbeat(instance, ttl, schedules); err != nil {
-		return err
+		return false, err
 	}
 	mode := "keep"
 	if replace {
@@ -493,12 +501,12 @@ func (l *Ledger) heartbeat(ctx context.Context, instance string, ttl time.Durati
 	// Names hold no control characters (ValidateName), so a newline
 	// separates them.
 	names := strings.Join(ledger.SortedNames(schedules), "\n")
-	err := ledgerHeartbeatScript.Run(ctx, l.client, l.InstanceKeys(instance),
-		l.clock.Now().UnixMilli(), max(ttl.Milliseconds(), 1), instance, mode, names).Err()
+	listed, err := ledgerHeartbeatScript.Run(ctx, l.client, l.InstanceKeys(instance),
+		l.clock.Now().UnixMilli(), max(ttl.Milliseconds(), 1), instance, mode, names).Int()
 	if err != nil {
-		return fmt.Errorf("redislocks: ledger heartbeat of %q: %w", instance, err)
+		return false, fmt.Errorf("redislocks: ledger heartbeat of %q: %w", instance, err)
 	}
-	return nil
+	return listed == 1, nil
 }
 
 // Leave implements ledger.Ledger.

@@ -257,7 +257,12 @@ else
 	-- expired yet (a fake clock ahead of Redis's).
 	redis.call('DEL', KEYS[2])
 end
-return 1
+-- Whether the previous heartbeat was live: 0 tells a scheduler that the
+-- instance is rejoining (it lapsed, or Redis lost its data).
+if prev and prev > now then
+	return 1
+end
+return 0
 `)
 
 var ledgerScripts = []*redis.Script{ledgerHeartbeatScript, ledgerClaimScript, ledgerRenewScript, ledgerEndScript, ledgerPutScript, ledgerViewScript, ledgerPauseScript, ledgerRequestScript, ledgerTakeScript}
