@@ -58,6 +58,10 @@ type claimSlot struct {
 	attempt  int
 	token    uint64
 	until    time.Time
+	// final: the claimed attempt already has its final record (it
+	// failed, and its instance was waiting to retry), so a lapse is not
+	// recorded again as abandoned: one record per attempt.
+	final bool
 }
 
 func (c *claimSlot) live(now time.Time) bool { return c.owner != "" && now.Before(c.until) }
@@ -307,10 +311,14 @@ func (m *Memory) abandonLocked(s *memSchedule, now time.Time) {
 	}
 	c.owner = ""
 	rec := Record{Schedule: s.def.Name, Tick: c.tick, Manual: c.manual, Attempt: c.attempt, Instance: c.instance, FencingToken: c.token}
-	if s.running != nil && SameRun(*s.running, rec) {
+	matched := s.running != nil && SameRun(*s.running, rec)
+	if matched {
 		rec = *s.running
 	}
 	s.running = nil
+	if !matched && c.final {
+		return
+	}
 	rec.Outcome, rec.Finished, rec.Err = Abandoned, now, LapsedErr(rec.Instance)
 	m.appendLocked(s, rec, now)
 }
@@ -372,6 +380,9 @@ func (m *Memory) Put(ctx context.Context, r Record) error {
 		}
 		if s.running != nil && SameRun(*s.running, r) {
 			s.running = nil
+		}
+		if c := &s.claim; c.tick.Equal(r.Tick) && c.manual == r.Manual && c.attempt == r.Attempt {
+			c.final = true
 		}
 		m.appendLocked(s, r, now)
 		return nil

@@ -52,6 +52,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness) {
 		{"Takeover", testTakeover},
 		{"AbandonedWithoutTakeover", testAbandoned},
 		{"RetryBySameOwner", testRetry},
+		{"LapseAfterFinalRecord", testLapseAfterFinal},
 		{"Release", testRelease},
 		{"Pause", testPause},
 		{"Records", testRecords},
@@ -415,6 +416,36 @@ func testRetry(t *testing.T, h Harness) {
 	rs := runs(t, h, "s")
 	if len(rs) != 2 || rs[0].Outcome != ledger.Running || rs[0].Attempt != 2 || rs[1].Outcome != ledger.Failed {
 		t.Fatalf("runs = %+v", rs)
+	}
+}
+
+// A claim that lapses after its attempt's final record (the attempt
+// failed, and its instance died waiting to retry) leaves that one record:
+// the attempt is not recorded again as abandoned. The next claim is the
+// next attempt.
+func testLapseAfterFinal(t *testing.T, h Harness) {
+	register(t, h, "s")
+	t1 := tick(h, 1)
+	a := claim(t, h, req("s", t1, "a"), ledger.Won)
+	rec := ledger.Record{Schedule: "s", Tick: t1, Attempt: 1, Instance: "inst-a", FencingToken: a.Token, Outcome: ledger.Running, Started: h.Now()}
+	if err := h.Ledger.Put(bg, rec); err != nil {
+		t.Fatal(err)
+	}
+	rec.Outcome, rec.Err, rec.Finished = ledger.Failed, "boom", h.Now()
+	if err := h.Ledger.Put(bg, rec); err != nil {
+		t.Fatal(err)
+	}
+	h.Advance(ttl)
+	if rs := runs(t, h, "s"); len(rs) != 1 || rs[0].Outcome != ledger.Failed {
+		t.Fatalf("runs after a failed attempt's claim lapsed = %+v, want the one failed record", rs)
+	}
+	if b := claim(t, h, req("s", t1, "b"), ledger.Won); b.Attempt != 2 {
+		t.Errorf("takeover = %+v, want attempt 2", b)
+	}
+	// A lapse of an attempt that has no final record is still recorded.
+	h.Advance(ttl)
+	if rs := runs(t, h, "s"); len(rs) != 2 || rs[0].Outcome != ledger.Abandoned || rs[0].Attempt != 2 {
+		t.Fatalf("runs after attempt 2 lapsed = %+v, want it abandoned", rs)
 	}
 }
 

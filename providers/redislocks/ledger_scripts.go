@@ -45,7 +45,7 @@ local function push(json, at_ms)
 end
 
 local function abandon()
-	local c = redis.call('HMGET', KEYS[1], 'c_owner', 'c_until', 'c_tick', 'c_manual', 'c_attempt', 'c_inst', 'c_token')
+	local c = redis.call('HMGET', KEYS[1], 'c_owner', 'c_until', 'c_tick', 'c_manual', 'c_attempt', 'c_inst', 'c_token', 'c_final')
 	if not c[1] or c[1] == '' or tonumber(c[2]) > now_ms then return end
 	redis.call('HSET', KEYS[1], 'c_owner', '')
 	local rec
@@ -58,6 +58,9 @@ local function abandon()
 		redis.call('HDEL', KEYS[1], 'running')
 	end
 	if not rec then
+		-- The attempt already has its final record (it failed, and its
+		-- instance died waiting to retry): one record per attempt.
+		if c[8] == '1' then return end
 		rec = {tick = c[3], manual = (c[4] == '1'), attempt = tonumber(c[5]), instance = c[6], token = c[7]}
 	end
 	rec.outcome = 'abandoned'
@@ -114,7 +117,7 @@ local m = '0'
 if manual then m = '1' end
 local rec = {tick = tick_ns, manual = manual, attempt = attempt, instance = ARGV[8], token = tok, outcome = 'running', started = now_ns}
 redis.call('HSET', KEYS[1], 'token', tok, 'c_tick', tick_ns, 'c_us', ARGV[5], 'c_manual', m, 'c_owner', owner,
-	'c_inst', ARGV[8], 'c_attempt', attempt, 'c_token', tok, 'c_req', req, 'c_waited', '0', 'c_until', string.format('%.0f', now_ms + tonumber(ARGV[9])),
+	'c_inst', ARGV[8], 'c_attempt', attempt, 'c_token', tok, 'c_req', req, 'c_waited', '0', 'c_final', '0', 'c_until', string.format('%.0f', now_ms + tonumber(ARGV[9])),
 	'running', cjson.encode(rec))
 return {1, attempt, tok, h[10] or ''}
 `)
@@ -167,6 +170,10 @@ if run then
 	if r.tick == ARGV[5] and (r.manual == true) == (ARGV[6] == '1') and tonumber(r.attempt) == tonumber(ARGV[7]) then
 		redis.call('HDEL', KEYS[1], 'running')
 	end
+end
+local c = redis.call('HMGET', KEYS[1], 'c_tick', 'c_manual', 'c_attempt')
+if c[1] == ARGV[5] and c[2] == ARGV[6] and tonumber(c[3]) == tonumber(ARGV[7]) then
+	redis.call('HSET', KEYS[1], 'c_final', '1')
 end
 push(ARGV[4], tonumber(ARGV[9]))
 return {1}
