@@ -45,7 +45,8 @@ func WithInstanceID(id string) Option { return func(o *options) { o.instance = i
 func WithSkewTolerance(d time.Duration) Option { return func(o *options) { o.skew = d } }
 
 // WithLocation sets the time zone of specs that have no CRON_TZ= or TZ=
-// prefix (default time.UTC, so that instances whose TZ differs agree).
+// prefix (default time.UTC, so that instances whose TZ differs agree; nil
+// also means UTC, never the process's time.Local).
 func WithLocation(loc *time.Location) Option { return func(o *options) { o.loc = loc } }
 
 // WithHook adds a hook that observes every run, for metrics.

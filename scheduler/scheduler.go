@@ -127,6 +127,12 @@ func New(ports *ctx.Ports, opts ...Option) *Scheduler {
 	for _, f := range opts {
 		f(&o)
 	}
+	if o.loc == nil {
+		// WithLocation(nil) (a failed LoadLocation's result, say) would
+		// leave robfig's default, time.Local: instances whose TZ differs
+		// would compute different ticks and each run its own.
+		o.loc = time.UTC
+	}
 	if o.instance == "" {
 		host, _ := os.Hostname()
 		o.instance = fmt.Sprintf("%s-%d-%04x", host, os.Getpid(), rand.N(1<<16))

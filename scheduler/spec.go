@@ -17,7 +17,8 @@ var ErrInvalidSpec = errors.New("scheduler: invalid spec")
 var parser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
 // ParseSpec parses a cron spec into a schedule whose ticks every instance
-// computes identically. Specs without a time zone prefix use loc. A spec
+// computes identically. Specs without a time zone prefix use loc (nil:
+// UTC, never the process's time.Local, which instances may disagree on). A spec
 // with no tick in the five years after the wall clock's now is refused; see
 // ParseSpecAt to check from another time.
 func ParseSpec(spec string, loc *time.Location) (cron.Schedule, error) {
@@ -35,7 +36,10 @@ func ParseSpecAt(spec string, loc *time.Location, now time.Time) (cron.Schedule,
 	}
 	switch s := s.(type) {
 	case *cron.SpecSchedule:
-		if !hasTZ(spec) && loc != nil {
+		if !hasTZ(spec) {
+			if loc == nil {
+				loc = time.UTC
+			}
 			s.Location = loc
 		}
 		w := wallClock{spec: s}
