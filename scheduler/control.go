@@ -88,6 +88,17 @@ func (s *Scheduler) Schedules(ctx context.Context) ([]ScheduleStatus, error) {
 	out := make([]ScheduleStatus, 0, len(all))
 	for _, l := range all {
 		st := ScheduleStatus{Name: l.Name, Spec: l.Spec, Paused: l.Paused, Last: l.Last, Location: time.UTC, Instances: runBy[l.Name]}
+		s.mu.Lock()
+		e := s.entries[l.Name]
+		s.mu.Unlock()
+		if e != nil && e.spec == l.Spec && e.loc.String() == l.Location {
+			// This instance has the schedule: its own zone is the truth.
+			// The ledger holds only the zone's name, which a fixed zone
+			// (time.FixedZone) cannot be loaded back from.
+			st.Location, st.Next = e.loc, e.sched.Next(now)
+			out = append(out, st)
+			continue
+		}
 		if loc, err := time.LoadLocation(l.Location); err == nil {
 			st.Location = loc
 		}
