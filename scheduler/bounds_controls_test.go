@@ -77,6 +77,11 @@ func TestCatchUpADayOfSeconds(t *testing.T) {
 		mustAdd(t, s, "sec", "@every 1s", func(*ctx.Context) error { ran.Add(1); return nil }, scheduler.RunMissed())
 		t0 := time.Now()
 		start(t, s)
+		// Waited for in the ledger, not by Advance(0) alone: Advance sees
+		// a goroutine waiting on Redis's reply as quiet.
+		waitRecord(t, s, "sec", func(r scheduler.RunRecord) bool {
+			return r.Outcome == scheduler.Ran && r.Tick.After(tp.Clock.Now().Add(-2*time.Second))
+		})
 		tp.Advance(0)
 		t.Logf("started and caught up in %v", time.Since(t0))
 		if n := ran.Load(); n != 1 {
