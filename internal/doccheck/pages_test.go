@@ -32,6 +32,8 @@ var autoImports = map[string]string{
 	"clockwork":          "github.com/jonboulle/clockwork",
 	"redis":              "github.com/redis/go-redis/v9",
 	"maintnotifications": "github.com/redis/go-redis/v9/maintnotifications",
+	"prometheus":         "github.com/prometheus/client_golang/prometheus",
+	"promhttp":           "github.com/prometheus/client_golang/prometheus/promhttp",
 	"fx":                 "go.uber.org/fx",
 	"zap":                "go.uber.org/zap",
 	"goleak":             "go.uber.org/goleak",
