@@ -81,7 +81,10 @@ func TestScheduleMetrics(t *testing.T) {
 	}
 	add("ok", func(*ctx.Context) error { return nil })
 	add("fails", func(*ctx.Context) error { return errors.New("boom") })
-	add("slow", func(c *ctx.Context) error { <-c.Done(); return c.Err() }, scheduler.Timeout(10*time.Second))
+	// The scheduler arms a run's Timeout before it calls the handler, so
+	// once slow's handler runs, an Advance of the Timeout fires it.
+	slowRunning := make(chan struct{})
+	add("slow", func(c *ctx.Context) error { close(slowRunning); <-c.Done(); return c.Err() }, scheduler.Timeout(10*time.Second))
 	victimRunning := make(chan struct{})
 	add("victim", func(c *ctx.Context) error { close(victimRunning); <-c.Done(); return nil }, scheduler.LeaseTTL(30*time.Second))
 	if err := s.Start(); err != nil {
@@ -98,8 +101,10 @@ func TestScheduleMetrics(t *testing.T) {
 	rec.wait(t, scheduler.Ran)
 	rec.wait(t, scheduler.Failed)
 	<-victimRunning
-	// Four loops, slow's timeout, and slow's and victim's renewals.
-	blockUntil(t, tp.Clock, 7)
+	// Waiting for slow's handler, not for a count of timers: other
+	// timers (the runs' claim keep-alives, the heartbeat) come and go, and
+	// a count reached before slow's Timeout was armed left it unfired.
+	<-slowRunning
 	tp.Clock.Advance(10 * time.Second)
 	rec.wait(t, scheduler.TimedOut)
 	// victim's renewal fails to get through before its trust window ends.
