@@ -54,6 +54,16 @@ func (b *busy) sleep(d time.Duration, stop <-chan struct{}, wake <-chan struct{}
 // chore of its own (the heartbeat), on its way to its own wake-up after d:
 // a test's Advance steps to d, never to chore (see ctx.ChoreTracker).
 func (b *busy) sleepChore(d, chore time.Duration, stop <-chan struct{}, wake <-chan struct{}) wakeReason {
+	if b.hb != nil {
+		// Due at its own wake-up, not the chore's: the loop counts as
+		// stalled after two of its schedule's intervals, as ever. Said
+		// before the timer is armed, so whoever sees the timer (a test's
+		// BlockUntil) sees the loop's plan too, measured from the same
+		// instant rather than from a clock moved in between.
+		now := b.ports.Clock.Now()
+		b.hb.beat(now, now.Add(d))
+		defer func() { b.hb.beat(b.ports.Clock.Now(), time.Time{}) }()
+	}
 	var t clockwork.Timer
 	var woke func()
 	if chore < d {
@@ -61,13 +71,6 @@ func (b *busy) sleepChore(d, chore time.Duration, stop <-chan struct{}, wake <-c
 	} else {
 		chore = d
 		t = b.ports.Clock.NewTimer(d)
-	}
-	if b.hb != nil {
-		// Due at its own wake-up, not the chore's: the loop counts as
-		// stalled after two of its schedule's intervals, as ever.
-		now := b.ports.Clock.Now()
-		b.hb.beat(now, now.Add(d))
-		defer func() { b.hb.beat(b.ports.Clock.Now(), time.Time{}) }()
 	}
 	if woke == nil {
 		woke = b.ports.Sleep(b.what, d)
