@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"runtime"
 	"strconv"
+	"time"
 )
 
 // quiet reports whether no goroutine of the process, other than the
@@ -15,7 +16,7 @@ import (
 //
 // It reads the goroutine states from runtime.Stack, which stops the world,
 // so the states it sees are one consistent snapshot.
-func quiet() bool {
+func quiet(replies replyWaits) bool {
 	self := goid()
 	buf := make([]byte, 64<<10)
 	for {
@@ -26,6 +27,9 @@ func quiet() bool {
 		}
 		buf = make([]byte, 2*len(buf))
 	}
+	now := time.Now()
+	waiting := make(map[uint64]bool)
+	defer replies.keep(waiting)
 	for len(buf) > 0 {
 		var g []byte
 		g, buf, _ = bytes.Cut(buf, []byte("\n\n"))
@@ -33,11 +37,50 @@ func quiet() bool {
 		if !ok || id == self {
 			continue
 		}
+		if state == "IO wait" && awaitsRedisReply(g) {
+			waiting[id] = true
+			if replies.since(id, now) < replyPatience {
+				return false
+			}
+			continue
+		}
 		if active(state, g) {
 			return false
 		}
 	}
 	return true
+}
+
+// replyPatience is how long a go-redis command's wait for its reply counts
+// as work in flight. A reply comes within a round trip, and until it does
+// the run waiting on it is not blocked on the clock; but a blocking command
+// (a handler's BLPOP with no timeout) waits for the outside world, and
+// Advance must then treat it as any other blocked work rather than fail
+// after its patience.
+const replyPatience = time.Second
+
+// replyWaits remembers since when (in real time) each goroutine has been
+// seen waiting for a go-redis reply, across the looks of one Advance.
+type replyWaits map[uint64]time.Time
+
+// since returns how long id has been seen waiting, noting it if new.
+func (r replyWaits) since(id uint64, now time.Time) time.Duration {
+	first, ok := r[id]
+	if !ok {
+		r[id] = now
+		return 0
+	}
+	return now.Sub(first)
+}
+
+// keep forgets the goroutines no longer waiting: the next wait of the same
+// goroutine is a new command.
+func (r replyWaits) keep(waiting map[uint64]bool) {
+	for id := range r {
+		if !waiting[id] {
+			delete(r, id)
+		}
+	}
 }
 
 // active reports whether a goroutine in state can run without anyone
@@ -54,8 +97,6 @@ func active(state string, stack []byte) bool {
 	case "syscall":
 		return !bytes.Contains(stack, []byte("os/signal.signal_recv")) &&
 			!bytes.Contains(stack, []byte("os.(*Process).wait("))
-	case "IO wait":
-		return awaitsRedisReply(stack)
 	}
 	return false
 }
@@ -65,9 +106,10 @@ func active(state string, stack []byte) bool {
 // itself, within a round trip, and the work waiting on it (a ledger record,
 // a lease) is not blocked on the clock: counting it as quiet let Advance
 // move the clock under a Redis-backed run before Redis had answered, which
-// under CPU load made tests on a Redis ledger flaky. Other network waits
-// stay quiet: a pub/sub subscription (go-redis's PubSub has its own
-// connection, outside these frames), a listener, an idle keep-alive.
+// under CPU load made tests on a Redis ledger flaky. So it counts as busy,
+// for up to replyPatience. Other network waits stay quiet: a pub/sub
+// subscription (go-redis's PubSub has its own connection, outside these
+// frames), a listener, an idle keep-alive.
 func awaitsRedisReply(stack []byte) bool {
 	return bytes.Contains(stack, []byte("github.com/redis/go-redis/v9.(*baseClient).withConn(")) ||
 		bytes.Contains(stack, []byte("github.com/redis/go-redis/v9.(*baseClient).withPipelineConn("))

@@ -28,7 +28,7 @@ func TestQuietWithAChildProcess(t *testing.T) {
 	t.Cleanup(func() { cancel(); <-waited })
 
 	deadline := time.Now().Add(10 * time.Second)
-	for !quiet() {
+	for !quiet(replyWaits{}) {
 		if time.Now().After(deadline) {
 			t.Fatal("never quiet while a goroutine waits for a child process")
 		}
@@ -50,7 +50,8 @@ func TestQuietAndRedis(t *testing.T) {
 	received := make(chan error, 1)
 	go func() { _, err := ps.Receive(bg); received <- err }()
 	t.Cleanup(func() { ps.Close(); <-received })
-	waitFor(t, "quiet with a subscriber waiting", func() bool { return quiet() })
+	replies := replyWaits{}
+	waitFor(t, "quiet with a subscriber waiting", func() bool { return quiet(replies) })
 
 	// BLPOP on an empty list waits at the server: a command awaiting its
 	// reply for as long as the test wants.
@@ -63,9 +64,17 @@ func TestQuietAndRedis(t *testing.T) {
 		return err == nil && strings.Contains(info, "blocked_clients:1")
 	})
 	for range 100 {
-		if quiet() {
+		if quiet(replies) {
 			t.Fatal("quiet while a Redis command waits for its reply")
 		}
+	}
+	// A reply that takes longer than replyPatience is a blocking command
+	// waiting on the outside world: quiet, so that Advance treats it like
+	// any blocked work rather than failing after its own patience.
+	started := time.Now()
+	waitFor(t, "a long wait for a reply to count as quiet", func() bool { return quiet(replies) })
+	if waited := time.Since(started); waited < replyPatience/2 {
+		t.Fatalf("quiet after %v of waiting for a reply, before replyPatience %v", waited, replyPatience)
 	}
 	if err := obs.RPush(bg, "quiet-test-list", "x").Err(); err != nil {
 		t.Fatal(err)
@@ -74,7 +83,10 @@ func TestQuietAndRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 	replied <- nil // for the cleanup
-	waitFor(t, "quiet once the reply came", func() bool { return quiet() })
+	waitFor(t, "quiet once the reply came", func() bool { return quiet(replies) })
+	if len(replies) != 0 {
+		t.Fatalf("replies still remembered after the command returned: %v", replies)
+	}
 }
 
 // waitFor polls cond, failing the test after 10 s; what it waits for is a

@@ -27,6 +27,11 @@ type work struct {
 	// events counts every change of the books, so that a quiet spell
 	// can be told apart from progress between two looks.
 	events uint64
+
+	// repliesMu guards replies: since when each goroutine has been seen
+	// waiting for a Redis reply (see quiet).
+	repliesMu sync.Mutex
+	replies   replyWaits
 }
 
 // timer is a timer, callback or ticker made on Ports.Clock, due at at.
@@ -51,7 +56,8 @@ type sleeper struct {
 
 func newWork(clock *clockwork.FakeClock) *work {
 	return &work{clock: clock, inFlight: map[*job]struct{}{}, sleepers: map[*sleeper]struct{}{},
-		timers: map[*timer]struct{}{}, wakes: map[<-chan struct{}][]*job{}, idle: make(chan struct{})}
+		timers: map[*timer]struct{}{}, wakes: map[<-chan struct{}][]*job{}, idle: make(chan struct{}),
+		replies: replyWaits{}}
 }
 
 // Begin implements ctx.Tracker.
@@ -326,8 +332,10 @@ func (w *work) waitIdle(patience time.Duration) error {
 // moves: the books have not changed since events, and two looks at every
 // goroutine, a yield apart, find none that can run.
 func (w *work) blocked(events uint64) bool {
+	w.repliesMu.Lock()
+	defer w.repliesMu.Unlock()
 	for range 2 {
-		if !quiet() {
+		if !quiet(w.replies) {
 			return false
 		}
 		runtime.Gosched()

@@ -240,31 +240,61 @@ func (s *Scheduler) heartbeat(ctx context.Context) {
 	}
 	if !wasListed && s.beaten {
 		// Not listed, though this instance has been beating: its
-		// heartbeats lapsed (a long outage) or the ledger lost its data
-		// (Redis restarted empty), and then the definitions went too.
-		s.log.Warn("ledger: this instance was not listed as live (its heartbeats lapsed, or the ledger lost its data); registering its schedules again")
+		// heartbeats lapsed (a long outage, or a test's long Advance)
+		// or the ledger lost its data (Redis restarted empty), and then
+		// the definitions may have gone too.
 		s.reregister = true
 	}
 	s.beaten = true
 	if !s.reregister {
 		return
 	}
-	// Register them again, or the fleet's controls would call the
-	// schedules unknown until their next ticks, hours away for a daily
-	// one. Until that works, every heartbeat tries.
-	s.mu.Lock()
-	defs := make([]ledger.Definition, len(s.order))
-	for i, e := range s.order {
-		defs[i] = e.definition()
+	// Register again only the definitions the ledger lacks, or the
+	// fleet's controls would call those schedules unknown until their
+	// next ticks, hours away for a daily one. A definition still there
+	// is left alone: it may be a newer spec another instance wrote
+	// during a rolling deploy. Until this works, every heartbeat tries.
+	missing, err := s.missingDefinitions(hctx)
+	if err == nil && len(missing) > 0 {
+		err = ledger.RegisterAll(hctx, s.led, missing)
 	}
-	s.mu.Unlock()
-	if err := ledger.RegisterAll(hctx, s.led, defs); err != nil {
+	if err != nil {
 		if ctx.Err() == nil {
-			s.log.Warn("ledger: register the schedules again", zap.Error(err))
+			s.log.Warn("ledger: register the schedules again after rejoining the live instances", zap.Error(err))
 		}
 		return
 	}
 	s.reregister = false
+	if len(missing) > 0 {
+		names := make([]string, len(missing))
+		for i, d := range missing {
+			names[i] = d.Name
+		}
+		s.log.Warn("ledger: it had lost these schedules' definitions (a Redis restarted without persistence?); registered them again; their run history, pauses and pending run-now requests are gone",
+			zap.Strings("schedules", names))
+	}
+}
+
+// missingDefinitions returns the definitions of this instance's schedules
+// that the ledger does not have.
+func (s *Scheduler) missingDefinitions(ctx context.Context) ([]ledger.Definition, error) {
+	have, err := s.led.Schedules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	known := make(map[string]bool, len(have))
+	for _, h := range have {
+		known[h.Name] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var missing []ledger.Definition
+	for _, e := range s.order {
+		if !known[e.name] {
+			missing = append(missing, e.definition())
+		}
+	}
+	return missing, nil
 }
 
 // namesLocked returns the names of the schedules this instance runs.
