@@ -191,7 +191,7 @@ func (s *Scheduler) wait(e *entry, b *busy, next time.Time) bool {
 		chore := d
 		if carrier {
 			if !now.Before(due) {
-				s.heartbeat(s.loopCtx)
+				s.startHeartbeat()
 				s.mu.Lock()
 				due = s.beatDue
 				s.mu.Unlock()
@@ -204,6 +204,33 @@ func (s *Scheduler) wait(e *entry, b *busy, next time.Time) bool {
 			return false
 		}
 	}
+}
+
+// startHeartbeat writes a heartbeat from a goroutine of its own, so that
+// a ledger that hangs does not hold up the carrier's ticks, one at a time:
+// while one hangs, the next is skipped. Stop waits for it (it is counted
+// in s.loops), and so does a test's Advance.
+func (s *Scheduler) startHeartbeat() {
+	s.mu.Lock()
+	if s.state != stateRunning || s.beating {
+		s.mu.Unlock()
+		return
+	}
+	s.beating = true
+	s.beatDue = s.ports.Clock.Now().Add(HeartbeatInterval)
+	// The carrier's own loop is counted in s.loops while it calls this,
+	// so this Add cannot race Stop's Wait to zero.
+	s.loops.Add(1)
+	s.mu.Unlock()
+	b := begin(s.ports, "heartbeat")
+	go func() {
+		defer s.loops.Done()
+		defer b.done()
+		s.heartbeat(s.loopCtx)
+		s.mu.Lock()
+		s.beating = false
+		s.mu.Unlock()
+	}()
 }
 
 // heartbeat tells the ledger this instance is alive for HeartbeatTTL more

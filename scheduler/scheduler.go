@@ -83,6 +83,9 @@ type Scheduler struct {
 	// that the schedules' definitions must be written again. beatMu
 	// guards both.
 	beaten, reregister bool
+	// beating is set while startHeartbeat's goroutine writes; s.mu
+	// guards it.
+	beating bool
 
 	loopCtx    context.Context // ends when Stop begins: no new runs
 	stopLoops  context.CancelFunc
