@@ -53,7 +53,7 @@ func TestHungHeartbeatDoesNotDelayTheCarriersTick(t *testing.T) {
 	t.Cleanup(func() { _ = s.Stop(context.Background()) })
 	close(hl.hanging)
 
-	tp.Clock.BlockUntil(1)
+	blockUntil(t, tp.Clock, 1)
 	tp.Clock.Advance(scheduler.HeartbeatInterval) // 00:00:40: the heartbeat is due
 	<-hl.entered
 	tp.Clock.Advance(time.Second) // 00:00:41: the tick is due
