@@ -27,9 +27,11 @@ func quiet(replies replyWaits) bool {
 		}
 		buf = make([]byte, 2*len(buf))
 	}
+	// Every goroutine is looked at, even once one is found busy, so that
+	// each reply wait's start is remembered from its first sighting.
 	now := time.Now()
 	waiting := make(map[uint64]bool)
-	defer replies.keep(waiting)
+	still := true
 	for len(buf) > 0 {
 		var g []byte
 		g, buf, _ = bytes.Cut(buf, []byte("\n\n"))
@@ -40,15 +42,16 @@ func quiet(replies replyWaits) bool {
 		if state == "IO wait" && awaitsRedisReply(g) {
 			waiting[id] = true
 			if replies.since(id, now) < replyPatience {
-				return false
+				still = false
 			}
 			continue
 		}
 		if active(state, g) {
-			return false
+			still = false
 		}
 	}
-	return true
+	replies.keep(waiting)
+	return still
 }
 
 // replyPatience is how long a go-redis command's wait for its reply counts

@@ -30,6 +30,15 @@ func (l *cutLedger) Heartbeat(ctx context.Context, instance string, ttl time.Dur
 	return l.Ledger.Heartbeat(ctx, instance, ttl, names)
 }
 
+// HeartbeatListed keeps the wrapped ledger's ledger.Rejoiner, which every
+// ledger these tests wrap (memory and Redis) implements.
+func (l *cutLedger) HeartbeatListed(ctx context.Context, instance string, ttl time.Duration, names []string) (bool, error) {
+	if l.cut.Load() {
+		return false, errCut
+	}
+	return l.Ledger.(ledger.Rejoiner).HeartbeatListed(ctx, instance, ttl, names)
+}
+
 func (l *cutLedger) Leave(ctx context.Context, instance string) error {
 	if l.cut.Load() {
 		return errCut

@@ -251,14 +251,7 @@ func (s *Scheduler) heartbeat(ctx context.Context) {
 	// A heartbeat that hangs must not hold up the carrier's ticks.
 	hctx, cancel := context.WithTimeout(ctx, HeartbeatInterval)
 	defer cancel()
-	r, ok := s.led.(ledger.Rejoiner)
-	if !ok {
-		if err := s.led.Heartbeat(hctx, s.opts.instance, HeartbeatTTL, names); err != nil && ctx.Err() == nil {
-			s.log.Warn("ledger: heartbeat", zap.Error(err))
-		}
-		return
-	}
-	wasListed, err := r.HeartbeatListed(hctx, s.opts.instance, HeartbeatTTL, names)
+	wasListed, err := s.writeHeartbeat(hctx, names)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Warn("ledger: heartbeat", zap.Error(err))
@@ -300,6 +293,16 @@ func (s *Scheduler) heartbeat(ctx context.Context) {
 		s.log.Warn("ledger: it had lost these schedules' definitions (a Redis restarted without persistence?); registered them again; their run history, pauses and pending run-now requests are gone",
 			zap.Strings("schedules", names))
 	}
+}
+
+// writeHeartbeat writes the heartbeat and reports whether the instance was
+// listed before it. A ledger that cannot tell (no ledger.Rejoiner) is
+// taken to have kept it listed: nothing is registered again.
+func (s *Scheduler) writeHeartbeat(ctx context.Context, names []string) (wasListed bool, err error) {
+	if r, ok := s.led.(ledger.Rejoiner); ok {
+		return r.HeartbeatListed(ctx, s.opts.instance, HeartbeatTTL, names)
+	}
+	return true, s.led.Heartbeat(ctx, s.opts.instance, HeartbeatTTL, names)
 }
 
 // missingDefinitions returns the definitions of this instance's schedules

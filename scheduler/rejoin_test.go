@@ -2,35 +2,12 @@ package scheduler_test
 
 import (
 	"context"
-	"errors"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/beignet-go/beignet/ledger"
 	"github.com/beignet-go/beignet/scheduler"
 )
-
-// partedLedger is one instance's view of the ledger, which a partition can
-// cut off; it keeps the ledger's Rejoiner.
-type partedLedger struct {
-	ledger.Ledger
-	cut atomic.Bool
-}
-
-var errParted = errors.New("partitioned from the ledger")
-
-func (l *partedLedger) Heartbeat(ctx context.Context, instance string, ttl time.Duration, names []string) error {
-	_, err := l.HeartbeatListed(ctx, instance, ttl, names)
-	return err
-}
-
-func (l *partedLedger) HeartbeatListed(ctx context.Context, instance string, ttl time.Duration, names []string) (bool, error) {
-	if l.cut.Load() {
-		return false, errParted
-	}
-	return l.Ledger.(ledger.Rejoiner).HeartbeatListed(ctx, instance, ttl, names)
-}
 
 func specOf(t *testing.T, l ledger.Ledger, name string) string {
 	t.Helper()
@@ -47,7 +24,7 @@ func specOf(t *testing.T, l ledger.Ledger, name string) string {
 // still knows the schedule, so there is nothing to register again.
 func TestRejoinAfterLapseKeepsANewerSpec(t *testing.T) {
 	tp := newPorts(t)
-	pl := &partedLedger{Ledger: tp.Ledger}
+	pl := &cutLedger{Ledger: tp.Ledger}
 	oldPorts := *tp.Ports
 	oldPorts.Ledger = pl
 	old := scheduler.New(&oldPorts, scheduler.WithInstanceID("old"))
