@@ -67,29 +67,28 @@ func Handler(checks ...Check) http.Handler {
 // ContextTimeoutEnabled is set) must not hold /readyz past a probe's
 // timeout.
 func Run(ctx context.Context, checks ...Check) Status {
-	type result struct{ err error }
 	results := make([]error, len(checks))
-	chans := make([]chan result, len(checks))
+	chans := make([]chan error, len(checks))
 	cctx, cancel := context.WithTimeout(ctx, CheckTimeout)
 	defer cancel()
 	for i, c := range checks {
-		ch := make(chan result, 1) // buffered: an abandoned check never blocks
+		ch := make(chan error, 1) // buffered: an abandoned check never blocks
 		chans[i] = ch
-		go func() { ch <- result{c.Func(cctx)} }()
+		go func() { ch <- c.Func(cctx) }()
 	}
 	// The grace lets a check that honours ctx report its own error.
 	grace := time.NewTimer(CheckTimeout + abandonGrace)
 	defer grace.Stop()
 	for i, ch := range chans {
 		select {
-		case r := <-ch:
-			results[i] = r.err
+		case err := <-ch:
+			results[i] = err
 		case <-grace.C:
 			// Every later check gets the same verdict: the timer fired once.
 			for j := i; j < len(chans); j++ {
 				select {
-				case r := <-chans[j]:
-					results[j] = r.err
+				case err := <-chans[j]:
+					results[j] = err
 				default:
 					results[j] = fmt.Errorf("no answer within %v: %w", CheckTimeout, context.Cause(cctx))
 				}
